@@ -1,0 +1,202 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Priority orders the queue: higher priorities are always considered first,
+// and within one priority jobs run in submission order (FIFO).
+type Priority int
+
+// The priority levels, lowest first.
+const (
+	PriorityIdle Priority = iota
+	PriorityLowest
+	PriorityLow
+	PriorityNormal
+	PriorityHigh
+	PriorityHighest
+)
+
+var priorityNames = []string{"idle", "lowest", "low", "normal", "high", "highest"}
+
+// PriorityNames lists the accepted priority names, lowest first.
+func PriorityNames() []string { return append([]string(nil), priorityNames...) }
+
+func (p Priority) String() string {
+	if p < 0 || int(p) >= len(priorityNames) {
+		return fmt.Sprintf("priority(%d)", int(p))
+	}
+	return priorityNames[p]
+}
+
+// ParsePriority reads a priority name (case-insensitive).
+func ParsePriority(s string) (Priority, error) {
+	for i, n := range priorityNames {
+		if strings.EqualFold(strings.TrimSpace(s), n) {
+			return Priority(i), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown priority %q: want one of %s", s, strings.Join(priorityNames, ", "))
+}
+
+// MarshalJSON writes the priority's name.
+func (p Priority) MarshalJSON() ([]byte, error) { return json.Marshal(p.String()) }
+
+// UnmarshalJSON reads a priority name.
+func (p *Priority) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("priority must be a string")
+	}
+	v, err := ParsePriority(s)
+	if err != nil {
+		return err
+	}
+	*p = v
+	return nil
+}
+
+// JobState is the state of a whole job.
+type JobState string
+
+// Job states. PENDING: no task has started yet; RUNNING: at least one task
+// started and the job is not over; the others are terminal.
+const (
+	JobPending  JobState = "PENDING"
+	JobRunning  JobState = "RUNNING"
+	JobFinished JobState = "FINISHED"
+	JobFailed   JobState = "FAILED"
+	JobKilled   JobState = "KILLED"
+)
+
+// Terminal reports whether the job is over.
+func (s JobState) Terminal() bool {
+	return s == JobFinished || s == JobFailed || s == JobKilled
+}
+
+// TaskState is the state of one task of a job.
+type TaskState string
+
+// Task states. A PENDING task waits for its dependencies or for a node; a
+// RUNNING one was placed on a node; the others are terminal. SKIPPED: a
+// dependency did not finish, so the task never ran.
+const (
+	TaskPending  TaskState = "PENDING"
+	TaskRunning  TaskState = "RUNNING"
+	TaskFinished TaskState = "FINISHED"
+	TaskFailed   TaskState = "FAILED"
+	TaskSkipped  TaskState = "SKIPPED"
+	TaskKilled   TaskState = "KILLED"
+)
+
+// Terminal reports whether the task is over.
+func (s TaskState) Terminal() bool {
+	return s == TaskFinished || s == TaskFailed || s == TaskSkipped || s == TaskKilled
+}
+
+// JobSpec is a validated job document in canonical form. It is what the
+// server stores and what `GET /jobs/{id}/spec` returns; the jobspec package
+// parses user documents (YAML or JSON) into it.
+type JobSpec struct {
+	Name      string            `json:"name"`
+	Priority  Priority          `json:"priority"`
+	Variables map[string]string `json:"variables,omitempty"`
+	Tasks     []TaskSpec        `json:"tasks"`
+}
+
+// TaskSpec is one task of a job. Exactly one of Command, Script and Lua is set.
+type TaskSpec struct {
+	Name string `json:"name"`
+	// Command is an argv list run without a shell.
+	Command []string `json:"command,omitempty"`
+	// Script is a shell script run with /bin/sh (or its own #! line).
+	Script string `json:"script,omitempty"`
+	// Lua is a Lua script run by the node agent.
+	Lua         string            `json:"lua,omitempty"`
+	Env         map[string]string `json:"env,omitempty"`
+	DependsOn   []string          `json:"depends_on,omitempty"`
+	Resources   Resources         `json:"resources"`
+	MaxAttempts int               `json:"max_attempts"`
+	// Walltime is the longest a single attempt may run; 0 means no limit.
+	Walltime Duration `json:"walltime,omitempty"`
+}
+
+// Resources is what a task reserves on its node while it runs.
+type Resources struct {
+	// CPU in cores; fractions are allowed (0.5). Default 1.
+	CPU float64 `json:"cpu"`
+	// Memory in bytes; 0 reserves none.
+	Memory ByteSize `json:"memory,omitempty"`
+}
+
+// MilliCPU returns the CPU request in thousandths of a core.
+func (r Resources) MilliCPU() int64 { return int64(r.CPU*1000 + 0.5) }
+
+// Defaults applied by the parser when a field is absent.
+const (
+	DefaultTaskCPU     = 1.0
+	DefaultMaxAttempts = 1
+	// MaxNodeLosses is how often a task may lose its node before it fails;
+	// a node loss does not consume the task's max_attempts.
+	MaxNodeLosses = 3
+)
+
+// FieldError is one problem in a request body, with the path of the field
+// ("tasks[2].resources.memory") and why it is wrong.
+type FieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+func (e FieldError) String() string {
+	if e.Field == "" {
+		return e.Message
+	}
+	return e.Field + ": " + e.Message
+}
+
+// Job is the REST view of a job (`GET /jobs/{id}`).
+type Job struct {
+	ID          int64             `json:"id"`
+	Name        string            `json:"name"`
+	State       JobState          `json:"state"`
+	Owner       string            `json:"owner"`
+	Priority    Priority          `json:"priority"`
+	SubmittedAt time.Time         `json:"submitted_at"`
+	FinishedAt  *time.Time        `json:"finished_at"`
+	Variables   map[string]string `json:"variables,omitempty"`
+	// Tasks is nil in listings; TaskCounts is set there instead.
+	Tasks      []Task            `json:"tasks,omitempty"`
+	TaskCounts map[TaskState]int `json:"task_counts,omitempty"`
+}
+
+// Task is the REST view of one task.
+type Task struct {
+	Name       string     `json:"name"`
+	State      TaskState  `json:"state"`
+	Attempt    int        `json:"attempt"`
+	Node       string     `json:"node"`
+	ExitCode   *int       `json:"exit_code"`
+	Error      string     `json:"error,omitempty"`
+	DependsOn  []string   `json:"depends_on,omitempty"`
+	StartedAt  *time.Time `json:"started_at"`
+	FinishedAt *time.Time `json:"finished_at"`
+}
+
+// JobList is the answer to `GET /jobs`.
+type JobList struct {
+	Jobs   []Job `json:"jobs"`
+	Total  int   `json:"total"`
+	Offset int   `json:"offset"`
+	Limit  int   `json:"limit"`
+}
+
+// SubmitResponse is the answer to `POST /jobs`.
+type SubmitResponse struct {
+	ID       int64    `json:"id"`
+	Warnings []string `json:"warnings,omitempty"`
+}

@@ -1,0 +1,64 @@
+package rest
+
+import (
+	"context"
+
+	"github.com/shrike-grid/shrike/api"
+)
+
+// Principal is the authenticated caller of a request.
+type Principal struct {
+	Name string
+	Role string // api.RoleAdmin or api.RoleUser
+}
+
+// IsAdmin reports whether the caller may see and act on everything.
+func (p Principal) IsAdmin() bool { return p.Role == api.RoleAdmin }
+
+// JobQuery filters GET /jobs.
+type JobQuery struct {
+	States []api.JobState
+	Owner  string // admins may filter by owner; users always see their own
+	Offset int
+	Limit  int
+}
+
+// LogPage is a piece of a task attempt's output.
+type LogPage struct {
+	Data []byte
+	// Next is the offset to ask for next.
+	Next int64
+	// Attempt is the attempt this log belongs to.
+	Attempt int
+	// Done is true when the attempt is over and all its output is here:
+	// a follower stops once it has read up to Next with Done set.
+	Done bool
+}
+
+// Backend is what the REST layer needs from the server. Every method that
+// takes a Principal enforces access itself (users see and act on their own
+// jobs, admins on all) and returns *api.Error values whose Code the REST
+// layer maps to an HTTP status.
+type Backend interface {
+	Login(ctx context.Context, username, password string) (api.LoginResponse, error)
+	// Authenticate resolves a bearer token; CodeUnauthorized if unknown or expired.
+	Authenticate(ctx context.Context, token string) (Principal, error)
+	Logout(ctx context.Context, token string) error
+
+	// SubmitJob stores a validated job and returns only once it is durable.
+	SubmitJob(ctx context.Context, p Principal, spec api.JobSpec) (api.SubmitResponse, error)
+	ListJobs(ctx context.Context, p Principal, q JobQuery) (api.JobList, error)
+	GetJob(ctx context.Context, p Principal, id int64) (api.Job, error)
+	GetJobSpec(ctx context.Context, p Principal, id int64) (api.JobSpec, error)
+	// KillJob kills a job: pending tasks are killed at once, running ones
+	// are stopped on their nodes.
+	KillJob(ctx context.Context, p Principal, id int64) error
+	// TaskLog returns up to max bytes of a task's output from offset;
+	// attempt 0 means the latest attempt.
+	TaskLog(ctx context.Context, p Principal, jobID int64, task string, attempt int, offset int64, max int) (LogPage, error)
+
+	ListNodes(ctx context.Context, p Principal) ([]api.Node, error)
+
+	CreateUser(ctx context.Context, p Principal, req api.CreateUserRequest) (api.User, error)
+	ListUsers(ctx context.Context, p Principal) ([]api.User, error)
+}

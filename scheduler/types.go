@@ -1,0 +1,110 @@
+package scheduler
+
+import (
+	"time"
+
+	"github.com/shrike-grid/shrike/api"
+)
+
+// Snapshot is everything one scheduling decision may look at. It is built
+// by the server under its lock and never changes while Schedule runs.
+type Snapshot struct {
+	// Now is the decision time; Schedule never reads the clock.
+	Now time.Time
+	// Queue holds the tasks that are eligible to start (dependencies met,
+	// job not paused or killed). Schedule orders it with Less; callers that
+	// keep it ordered already pay O(n) for the check.
+	Queue []QueuedTask
+	// Nodes are the nodes that may receive work, with what is still free.
+	Nodes []Node
+}
+
+// QueuedTask is one eligible task attempt waiting for a node.
+type QueuedTask struct {
+	TaskID   int64
+	JobID    int64 // submission order: lower IDs were submitted first
+	Index    int   // position in the job document
+	Name     string
+	Priority api.Priority
+	MilliCPU int64
+	Memory   int64
+}
+
+// Node is a node's free capacity at snapshot time.
+type Node struct {
+	Name     string
+	MilliCPU int64 // free CPU in thousandths of a core
+	Memory   int64 // free reservable memory in bytes
+	Slots    int   // free task slots
+	// Down, Locked or Draining nodes get no new work; they are listed so
+	// that Explain can count them.
+	Unavailable string // "" if the node accepts work, else why not ("down")
+}
+
+// Plan is the decision: where to start which task, and why the rest did
+// not start. The server's plan applier re-checks each placement against the
+// current state before it commits it.
+type Plan struct {
+	Placements []Placement
+	// Unplaced lists, for each queued task that got no node, the reasons
+	// counted across nodes. Tasks not examined this cycle (everything was
+	// full) are listed with the single reason "no free node".
+	Unplaced []Unplaced
+}
+
+// Placement starts TaskID on Node.
+type Placement struct {
+	TaskID int64
+	Node   string
+}
+
+// Unplaced explains why a task got no node.
+type Unplaced struct {
+	TaskID  int64
+	Reasons []Reason
+}
+
+// Reason is one rejection reason and how many nodes gave it, for example
+// {Count: 12, Message: "not enough memory (needs 8GiB, most free 4GiB)"}.
+type Reason struct {
+	Count   int    `json:"count"`
+	Message string `json:"message"`
+}
+
+// DAG and retry reconciliation, also pure.
+
+// TaskView is what Reconcile needs to know about one task of a job.
+type TaskView struct {
+	State     api.TaskState
+	DependsOn []int // indexes of the tasks it depends on
+	// Queued is true when the task is PENDING and already in the ready queue.
+	Queued bool
+}
+
+// Transitions is what Reconcile decided for one job.
+type Transitions struct {
+	// Ready are PENDING, not yet queued tasks whose dependencies all FINISHED.
+	Ready []int
+	// Skip are PENDING tasks with a dependency that FAILED, was SKIPPED or
+	// KILLED; they become SKIPPED.
+	Skip []int
+	// JobState is the job's state once Skip is applied.
+	JobState api.JobState
+}
+
+// Attempt is what Retry needs to know about the attempt that just ended.
+type Attempt struct {
+	Outcome     api.Outcome // or "" with NodeLost
+	NodeLost    bool        // the node went DOWN with the task on it
+	Failures    int         // failures counted before this attempt
+	NodeLosses  int         // node losses counted before this attempt
+	MaxAttempts int
+}
+
+// RetryDecision is the state a task moves to after an attempt ends.
+type RetryDecision struct {
+	State      api.TaskState // PENDING when it will run again
+	Failures   int           // updated counters
+	NodeLosses int
+	Reason     string // human text for events and the task's error field
+}

@@ -1,0 +1,138 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrNotFound is returned when a requested row does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrExists is returned when creating a row whose key is taken.
+var ErrExists = errors.New("already exists")
+
+// Store is the server's durable state. Every implementation (SQLite today,
+// PostgreSQL next) passes the same contract suite (storetest).
+//
+// IDs of jobs and tasks are chosen by the caller (the server allocates them
+// in memory from MaxIDs at start), so many submissions can share one
+// transaction.
+type Store interface {
+	// Apply commits all mutations in one transaction: all or nothing.
+	Apply(ctx context.Context, muts ...Mutation) error
+
+	// MaxIDs returns the highest job and task IDs ever stored (0 when empty).
+	MaxIDs(ctx context.Context) (jobID, taskID int64, err error)
+	// LoadActive returns every non-terminal job with all its tasks, in job ID order.
+	LoadActive(ctx context.Context) ([]JobRecord, []TaskRecord, error)
+	// GetJob returns one job and its tasks (by task index), or ErrNotFound.
+	GetJob(ctx context.Context, id int64) (JobRecord, []TaskRecord, error)
+	// ListJobs returns a page of jobs, newest first, and the total matching.
+	ListJobs(ctx context.Context, q JobQuery) ([]JobRecord, int, error)
+	// TaskCounts returns, per job, how many tasks are in each state.
+	TaskCounts(ctx context.Context, jobIDs []int64) (map[int64]map[string]int, error)
+
+	// ListNodes returns every known node.
+	ListNodes(ctx context.Context) ([]NodeRecord, error)
+
+	CreateUser(ctx context.Context, u UserRecord) error // ErrExists if taken
+	GetUser(ctx context.Context, name string) (UserRecord, error)
+	ListUsers(ctx context.Context) ([]UserRecord, error)
+
+	CreateSession(ctx context.Context, s SessionRecord) error
+	// GetSession finds a session by the hash of its token, or ErrNotFound.
+	GetSession(ctx context.Context, tokenHash string) (SessionRecord, error)
+	DeleteSession(ctx context.Context, tokenHash string) error
+
+	Close() error
+}
+
+// Mutation is a set of row writes applied together. Jobs and Tasks are
+// upserts of whole rows keyed by ID; JobStates updates only a job's state
+// and finish time (its spec is written once, at insert).
+type Mutation struct {
+	Jobs      []JobRecord
+	JobStates []JobStateUpdate
+	Tasks     []TaskRecord
+	Nodes     []NodeRecord
+}
+
+// Empty reports whether m writes nothing.
+func (m *Mutation) Empty() bool {
+	return len(m.Jobs) == 0 && len(m.JobStates) == 0 && len(m.Tasks) == 0 && len(m.Nodes) == 0
+}
+
+// JobRecord is one job row.
+type JobRecord struct {
+	ID          int64
+	Name        string
+	Owner       string
+	Priority    int
+	State       string
+	Spec        []byte // api.JobSpec as JSON
+	SubmittedAt time.Time
+	FinishedAt  *time.Time
+}
+
+// JobStateUpdate changes a job's state.
+type JobStateUpdate struct {
+	ID         int64
+	State      string
+	FinishedAt *time.Time
+}
+
+// TaskRecord is one task row.
+type TaskRecord struct {
+	ID      int64
+	JobID   int64
+	Index   int // position in the job document
+	Name    string
+	State   string
+	Attempt int // how many times it was started
+	// Failures counts attempts that failed (against max_attempts);
+	// NodeLosses counts attempts lost with their node.
+	Failures     int
+	NodeLosses   int
+	Node         string
+	ExitCode     *int
+	Error        string
+	DispatchedAt *time.Time
+	StartedAt    *time.Time
+	FinishedAt   *time.Time
+}
+
+// NodeRecord is one node row.
+type NodeRecord struct {
+	Name         string
+	State        string
+	Instance     string
+	Facts        []byte // api.NodeFacts as JSON
+	RegisteredAt time.Time
+	LastSeen     time.Time
+}
+
+// UserRecord is one user account.
+type UserRecord struct {
+	Name         string
+	Role         string
+	PasswordHash string
+	CreatedAt    time.Time
+}
+
+// SessionRecord is one API login.
+type SessionRecord struct {
+	TokenHash string
+	User      string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// JobQuery selects jobs for ListJobs. Empty Owner means all owners; empty
+// States means all states. Limit 0 means the default (50).
+type JobQuery struct {
+	Owner  string
+	States []string
+	Offset int
+	Limit  int
+}
