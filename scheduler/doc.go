@@ -11,4 +11,24 @@
 // Nothing here imports NATS, gorm or gin, or reads the clock: the server
 // builds the snapshot, calls these functions and applies the result. That
 // keeps every decision replayable and testable as a table.
+//
+// # One Schedule call
+//
+//  1. Order the queue with Less (order.go): priority, then job (FIFO), then
+//     position in the job. An already ordered queue costs one O(n) check.
+//  2. Walk it greedily (schedule.go). Filter the nodes, cheapest check
+//     first: unavailable, no free slot, not enough CPU, not enough memory
+//     (reasons.go). Place on the feasible node with the least free CPU,
+//     then memory, then name — best fit, so tasks pack (cycle.go keeps the
+//     nodes with a free slot in that order, so the first fit is the best).
+//  3. A task that fits nowhere is skipped and keeps the reasons counted
+//     across nodes; its shape is remembered (shapes.go), and any later task
+//     at least as large in CPU and memory is rejected without a scan, with
+//     those counts. Free capacity only shrinks within a cycle, so this
+//     never rejects a task that would fit.
+//  4. Once no node has a free slot, the rest of the queue is listed with
+//     "no free node" without being examined.
+//
+// Glossary: a shape is a task's (MilliCPU, Memory); a slot is one task's
+// place on a node, whatever its size; a cycle is one Schedule call.
 package scheduler

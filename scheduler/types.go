@@ -99,6 +99,10 @@ type Attempt struct {
 	Failures    int         // failures counted before this attempt
 	NodeLosses  int         // node losses counted before this attempt
 	MaxAttempts int
+	// ExitCode and Error are the node's report (api.TaskResult), used to
+	// explain the decision ("exit code 3; retrying (attempt 2 of 3)").
+	ExitCode int
+	Error    string
 }
 
 // RetryDecision is the state a task moves to after an attempt ends.

@@ -1,0 +1,337 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// DefaultWaitPoll is how often WaitJob polls when given no interval.
+const DefaultWaitPoll = time.Second
+
+// Client is the Go client of the REST API, used by the CLI. It is safe for
+// concurrent use. Every failed call returns an *Error with Status set to the
+// HTTP status (0 when no answer came).
+type Client struct {
+	base  string // "http://host:port", no trailing slash
+	token string
+	http  *http.Client
+}
+
+// NewClient returns a client of the server at addr ("http://127.0.0.1:8080";
+// a trailing slash is fine, and an address without a scheme gets http://)
+// that authenticates with token ("" for none).
+func NewClient(addr, token string) *Client {
+	addr = strings.TrimRight(strings.TrimSpace(addr), "/")
+	if !strings.Contains(addr, "://") {
+		addr = "http://" + addr
+	}
+	// More idle connections than the default 2, for callers that submit
+	// from many goroutines. No overall timeout: followed logs and waits
+	// are long; callers bound calls with ctx.
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 32
+	return &Client{base: addr, token: token, http: &http.Client{Transport: tr}}
+}
+
+// Addr returns the server address the client talks to.
+func (c *Client) Addr() string { return c.base }
+
+// ListJobsOptions filters ListJobs; zero values mean no filter and the
+// server's default page.
+type ListJobsOptions struct {
+	States []JobState
+	Owner  string
+	Offset int
+	Limit  int
+}
+
+// LogOptions selects what TaskLog reads.
+type LogOptions struct {
+	// Follow keeps reading until the attempt is over.
+	Follow bool
+	// Attempt is the attempt to read; 0 means the latest.
+	Attempt int
+	// Offset is the byte offset to start from.
+	Offset int64
+}
+
+// Health asks whether the server is up (no token needed).
+func (c *Client) Health(ctx context.Context) (Health, error) {
+	var h Health
+	err := c.call(ctx, http.MethodGet, "/healthz", nil, nil, &h)
+	return h, err
+}
+
+// Login exchanges a user name and password for a token. It does not change
+// the client's own token: make a new client with the answer's Token.
+func (c *Client) Login(ctx context.Context, user, pass string) (LoginResponse, error) {
+	var resp LoginResponse
+	err := c.call(ctx, http.MethodPost, "/api/v1/auth/login", nil,
+		jsonBody(LoginRequest{Username: user, Password: pass}), &resp)
+	return resp, err
+}
+
+// Logout ends the session of the client's token.
+func (c *Client) Logout(ctx context.Context) error {
+	return c.call(ctx, http.MethodPost, "/api/v1/auth/logout", nil, nil, nil)
+}
+
+// SubmitJob submits a job document. contentType is "application/yaml" for
+// YAML and "application/json" (or "") for JSON; vars override the job's
+// variables.
+func (c *Client) SubmitJob(ctx context.Context, doc []byte, contentType string, vars map[string]string) (SubmitResponse, error) {
+	if contentType == "" {
+		contentType = "application/json"
+	}
+	q := url.Values{}
+	for k, v := range vars {
+		q.Add("var", k+"="+v)
+	}
+	var resp SubmitResponse
+	err := c.call(ctx, http.MethodPost, "/api/v1/jobs", q, &body{contentType, doc}, &resp)
+	return resp, err
+}
+
+// ListJobs returns one page of the jobs the caller may see, newest first.
+func (c *Client) ListJobs(ctx context.Context, opts ListJobsOptions) (JobList, error) {
+	q := url.Values{}
+	for _, s := range opts.States {
+		q.Add("state", string(s))
+	}
+	if opts.Owner != "" {
+		q.Set("owner", opts.Owner)
+	}
+	if opts.Offset > 0 {
+		q.Set("offset", strconv.Itoa(opts.Offset))
+	}
+	if opts.Limit > 0 {
+		q.Set("limit", strconv.Itoa(opts.Limit))
+	}
+	var list JobList
+	err := c.call(ctx, http.MethodGet, "/api/v1/jobs", q, nil, &list)
+	return list, err
+}
+
+// GetJob returns a job with its tasks.
+func (c *Client) GetJob(ctx context.Context, id int64) (Job, error) {
+	var job Job
+	err := c.call(ctx, http.MethodGet, jobPath(id), nil, nil, &job)
+	return job, err
+}
+
+// GetJobSpec returns the job document as the server stored it.
+func (c *Client) GetJobSpec(ctx context.Context, id int64) (JobSpec, error) {
+	var spec JobSpec
+	err := c.call(ctx, http.MethodGet, jobPath(id)+"/spec", nil, nil, &spec)
+	return spec, err
+}
+
+// KillJob kills a job and returns it as it is after the kill.
+func (c *Client) KillJob(ctx context.Context, id int64) (Job, error) {
+	var job Job
+	err := c.call(ctx, http.MethodDelete, jobPath(id), nil, nil, &job)
+	return job, err
+}
+
+// TaskLog copies a task's output to w. With Follow it keeps reading
+// until the attempt is over (or ctx ends); otherwise it copies what exists.
+func (c *Client) TaskLog(ctx context.Context, jobID int64, task string, opts LogOptions, w io.Writer) error {
+	q := url.Values{}
+	if opts.Follow {
+		q.Set("follow", "true")
+	}
+	if opts.Attempt > 0 {
+		q.Set("attempt", strconv.Itoa(opts.Attempt))
+	}
+	if opts.Offset > 0 {
+		q.Set("offset", strconv.FormatInt(opts.Offset, 10))
+	}
+	resp, err := c.send(ctx, http.MethodGet, jobPath(jobID)+"/tasks/"+url.PathEscape(task)+"/logs", q, nil)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if _, err := io.Copy(w, resp.Body); err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return ctxErr
+		}
+		return fmt.Errorf("reading the output of task %s: %w", task, err)
+	}
+	return nil
+}
+
+// WaitJob polls a job every poll (DefaultWaitPoll if 0) until its state is
+// terminal and returns it. progress, if not nil, sees every polled state.
+// When ctx ends first, WaitJob returns the last state seen and ctx.Err().
+func (c *Client) WaitJob(ctx context.Context, id int64, poll time.Duration, progress func(Job)) (Job, error) {
+	if poll <= 0 {
+		poll = DefaultWaitPoll
+	}
+	var last Job
+	for {
+		job, err := c.GetJob(ctx, id)
+		if err != nil {
+			if ctxErr := ctx.Err(); ctxErr != nil {
+				return last, ctxErr
+			}
+			return last, err
+		}
+		last = job
+		if progress != nil {
+			progress(job)
+		}
+		if job.State.Terminal() {
+			return job, nil
+		}
+		t := time.NewTimer(poll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return last, ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// ListNodes returns every node the resource manager knows.
+func (c *Client) ListNodes(ctx context.Context) ([]Node, error) {
+	var nodes []Node
+	err := c.call(ctx, http.MethodGet, "/api/v1/nodes", nil, nil, &nodes)
+	return nodes, err
+}
+
+// CreateUser creates a user account (admins only).
+func (c *Client) CreateUser(ctx context.Context, req CreateUserRequest) (User, error) {
+	var u User
+	err := c.call(ctx, http.MethodPost, "/api/v1/users", nil, jsonBody(req), &u)
+	return u, err
+}
+
+// ListUsers returns every user account (admins only).
+func (c *Client) ListUsers(ctx context.Context) ([]User, error) {
+	var users []User
+	err := c.call(ctx, http.MethodGet, "/api/v1/users", nil, nil, &users)
+	return users, err
+}
+
+// jobPath is the URL path of a job.
+func jobPath(id int64) string { return "/api/v1/jobs/" + strconv.FormatInt(id, 10) }
+
+// body is a request body with its content type.
+type body struct {
+	contentType string
+	data        []byte
+}
+
+// jsonBody encodes v as a JSON request body. The API's request types
+// always encode.
+func jsonBody(v any) *body {
+	data, _ := json.Marshal(v)
+	return &body{"application/json", data}
+}
+
+// call sends one request and decodes a 2xx JSON answer into out (nil to
+// discard it).
+func (c *Client) call(ctx context.Context, method, path string, q url.Values, in *body, out any) error {
+	resp, err := c.send(ctx, method, path, q, in)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if out == nil {
+		_, _ = io.Copy(io.Discard, resp.Body)
+		return nil
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return &Error{Code: CodeInternal, Status: resp.StatusCode,
+			Message: fmt.Sprintf("%s %s: decoding the answer: %v", method, path, err)}
+	}
+	return nil
+}
+
+// send sends one request and returns the response if its status is 2xx;
+// otherwise it closes the body and returns the *Error it carried.
+func (c *Client) send(ctx context.Context, method, path string, q url.Values, in *body) (*http.Response, error) {
+	u := c.base + path
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	var rd io.Reader
+	if in != nil {
+		rd = bytes.NewReader(in.data)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	if err != nil {
+		return nil, &Error{Code: CodeBadRequest, Message: err.Error()}
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", in.contentType)
+	}
+	req.Header.Set("Accept", "application/json")
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, c.transportError(err)
+	}
+	if resp.StatusCode/100 == 2 {
+		return resp, nil
+	}
+	defer resp.Body.Close()
+	return nil, errorFrom(resp)
+}
+
+// transportError wraps a failure to get any answer. The context's error
+// stays reachable with errors.Is, so callers can tell a timeout.
+func (c *Client) transportError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return fmt.Errorf("cannot reach %s: %w", c.base, err)
+}
+
+// errorFrom reads the *Error of a non-2xx answer; bodies that are not an
+// API error fall back to the HTTP status text.
+func errorFrom(resp *http.Response) error {
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	var e Error
+	if err := json.Unmarshal(data, &e); err != nil || e.Code == "" {
+		e = Error{Code: codeForStatus(resp.StatusCode), Message: http.StatusText(resp.StatusCode)}
+		if e.Message == "" {
+			e.Message = resp.Status
+		}
+	}
+	e.Status = resp.StatusCode
+	return &e
+}
+
+// codeForStatus guesses the code of an answer that carried none (a proxy's
+// error page, say).
+func codeForStatus(status int) Code {
+	switch status {
+	case http.StatusBadRequest, http.StatusRequestEntityTooLarge:
+		return CodeBadRequest
+	case http.StatusUnauthorized:
+		return CodeUnauthorized
+	case http.StatusForbidden:
+		return CodeForbidden
+	case http.StatusNotFound:
+		return CodeNotFound
+	case http.StatusConflict:
+		return CodeConflict
+	case http.StatusServiceUnavailable, http.StatusBadGateway, http.StatusGatewayTimeout:
+		return CodeUnavailable
+	}
+	return CodeInternal
+}

@@ -1,0 +1,269 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// recorded is what the test server saw of one request.
+type recorded struct {
+	method, path, auth, contentType string
+	query                           url.Values
+	body                            string
+}
+
+// testServer answers every request with handler and records it.
+type testServer struct {
+	*httptest.Server
+	mu   sync.Mutex
+	reqs []recorded
+}
+
+func newTestServer(t *testing.T, handler http.HandlerFunc) *testServer {
+	t.Helper()
+	ts := &testServer{}
+	ts.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		ts.mu.Lock()
+		ts.reqs = append(ts.reqs, recorded{r.Method, r.URL.Path, r.Header.Get("Authorization"),
+			r.Header.Get("Content-Type"), r.URL.Query(), string(body)})
+		ts.mu.Unlock()
+		handler(w, r)
+	}))
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+// last returns the latest recorded request.
+func (ts *testServer) last() recorded {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	return ts.reqs[len(ts.reqs)-1]
+}
+
+// answer writes v as JSON with status.
+func answer(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func TestClientAddressForms(t *testing.T) {
+	ts := newTestServer(t, func(w http.ResponseWriter, _ *http.Request) {
+		answer(w, 200, Health{Status: "ok", Version: "9"})
+	})
+	for _, addr := range []string{ts.URL, ts.URL + "/", strings.TrimPrefix(ts.URL, "http://")} {
+		h, err := NewClient(addr, "").Health(context.Background())
+		if err != nil || h.Version != "9" {
+			t.Errorf("Health via %q = %+v, %v", addr, h, err)
+		}
+		if got := ts.last(); got.path != "/healthz" || got.auth != "" {
+			t.Errorf("request = %+v, want /healthz without a token", got)
+		}
+	}
+}
+
+func TestClientLoginAndLogout(t *testing.T) {
+	ts := newTestServer(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/v1/auth/logout" {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		answer(w, 200, LoginResponse{Token: "t1", Username: "alice", Role: RoleUser})
+	})
+	resp, err := NewClient(ts.URL, "").Login(context.Background(), "alice", "pw")
+	if err != nil || resp.Token != "t1" {
+		t.Fatalf("Login = %+v, %v", resp, err)
+	}
+	got := ts.last()
+	var req LoginRequest
+	_ = json.Unmarshal([]byte(got.body), &req)
+	if got.method != "POST" || got.path != "/api/v1/auth/login" || req != (LoginRequest{"alice", "pw"}) {
+		t.Errorf("login request = %+v", got)
+	}
+	if err := NewClient(ts.URL, "t1").Logout(context.Background()); err != nil {
+		t.Fatalf("Logout: %v", err)
+	}
+	if got := ts.last(); got.path != "/api/v1/auth/logout" || got.auth != "Bearer t1" {
+		t.Errorf("logout request = %+v", got)
+	}
+}
+
+func TestClientRequests(t *testing.T) {
+	ts := newTestServer(t, func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.Method == "POST" && r.URL.Path == "/api/v1/jobs":
+			answer(w, 201, SubmitResponse{ID: 7})
+		case r.URL.Path == "/api/v1/jobs":
+			answer(w, 200, JobList{Total: 0})
+		case r.URL.Path == "/api/v1/jobs/7/spec":
+			answer(w, 200, JobSpec{Name: "j"})
+		case r.URL.Path == "/api/v1/nodes":
+			answer(w, 200, []Node{{Name: "n"}})
+		case r.URL.Path == "/api/v1/users" && r.Method == "POST":
+			answer(w, 201, User{Name: "bob"})
+		case r.URL.Path == "/api/v1/users":
+			answer(w, 200, []User{{Name: "bob"}})
+		default:
+			answer(w, 200, Job{ID: 7, State: JobKilled})
+		}
+	})
+	c := NewClient(ts.URL+"/", "tok")
+	ctx := context.Background()
+	tests := []struct {
+		name        string
+		call        func() error
+		method      string
+		path        string
+		query       url.Values
+		contentType string
+	}{
+		{"submit", func() error {
+			_, err := c.SubmitJob(ctx, []byte("name: x"), "application/yaml", map[string]string{"a": "1=2"})
+			return err
+		}, "POST", "/api/v1/jobs", url.Values{"var": {"a=1=2"}}, "application/yaml"},
+		{"submit JSON by default", func() error {
+			_, err := c.SubmitJob(ctx, []byte("{}"), "", nil)
+			return err
+		}, "POST", "/api/v1/jobs", url.Values{}, "application/json"},
+		{"list", func() error {
+			_, err := c.ListJobs(ctx, ListJobsOptions{States: []JobState{JobRunning, JobPending}, Owner: "bob", Offset: 5, Limit: 10})
+			return err
+		}, "GET", "/api/v1/jobs", url.Values{"state": {"RUNNING", "PENDING"}, "owner": {"bob"},
+			"offset": {"5"}, "limit": {"10"}}, ""},
+		{"get", func() error { _, err := c.GetJob(ctx, 7); return err }, "GET", "/api/v1/jobs/7", url.Values{}, ""},
+		{"spec", func() error { _, err := c.GetJobSpec(ctx, 7); return err }, "GET", "/api/v1/jobs/7/spec", url.Values{}, ""},
+		{"kill", func() error { _, err := c.KillJob(ctx, 7); return err }, "DELETE", "/api/v1/jobs/7", url.Values{}, ""},
+		{"nodes", func() error { _, err := c.ListNodes(ctx); return err }, "GET", "/api/v1/nodes", url.Values{}, ""},
+		{"add user", func() error {
+			_, err := c.CreateUser(ctx, CreateUserRequest{Name: "bob", Password: "pw", Role: RoleUser})
+			return err
+		}, "POST", "/api/v1/users", url.Values{}, "application/json"},
+		{"users", func() error { _, err := c.ListUsers(ctx); return err }, "GET", "/api/v1/users", url.Values{}, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.call(); err != nil {
+				t.Fatalf("call: %v", err)
+			}
+			got := ts.last()
+			if got.method != tc.method || got.path != tc.path || got.contentType != tc.contentType ||
+				got.auth != "Bearer tok" || !reflect.DeepEqual(got.query, tc.query) {
+				t.Errorf("request = %+v, want %s %s %v (%q)", got, tc.method, tc.path, tc.query, tc.contentType)
+			}
+		})
+	}
+}
+
+func TestClientErrors(t *testing.T) {
+	tests := map[string]struct {
+		status int
+		body   string
+		want   Error
+	}{
+		"API error": {400, `{"code":"invalid","message":"invalid request: 2 problems",
+			"errors":[{"field":"name","message":"required"},{"field":"tasks","message":"empty"}]}`,
+			Error{Code: CodeInvalid, Message: "invalid request: 2 problems", Status: 400,
+				Errors: []FieldError{{"name", "required"}, {"tasks", "empty"}}}},
+		"not JSON": {502, "<html>bad gateway</html>",
+			Error{Code: CodeUnavailable, Message: "Bad Gateway", Status: 502}},
+		"JSON without code": {404, `{"oops": 1}`,
+			Error{Code: CodeNotFound, Message: "Not Found", Status: 404}},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			ts := newTestServer(t, func(w http.ResponseWriter, _ *http.Request) {
+				w.WriteHeader(tc.status)
+				_, _ = io.WriteString(w, tc.body)
+			})
+			_, err := NewClient(ts.URL, "t").GetJob(context.Background(), 1)
+			var got *Error
+			if !errors.As(err, &got) {
+				t.Fatalf("err = %v (%T), want *Error", err, err)
+			}
+			if !reflect.DeepEqual(*got, tc.want) {
+				t.Errorf("err = %#v, want %#v", *got, tc.want)
+			}
+		})
+	}
+}
+
+func TestClientUnreachable(t *testing.T) {
+	ts := httptest.NewServer(http.NotFoundHandler())
+	ts.Close()
+	_, err := NewClient(ts.URL, "").Health(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "cannot reach") {
+		t.Errorf("err = %v, want a cannot-reach error", err)
+	}
+}
+
+func TestClientTaskLog(t *testing.T) {
+	ts := newTestServer(t, func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		for _, chunk := range []string{"one\n", "two\n", "three\n"} {
+			_, _ = io.WriteString(w, chunk)
+			w.(http.Flusher).Flush()
+		}
+	})
+	var out strings.Builder
+	opts := LogOptions{Follow: true, Attempt: 2, Offset: 10}
+	if err := NewClient(ts.URL, "t").TaskLog(context.Background(), 3, "a b", opts, &out); err != nil {
+		t.Fatalf("TaskLog: %v", err)
+	}
+	if out.String() != "one\ntwo\nthree\n" {
+		t.Errorf("output = %q", out.String())
+	}
+	got := ts.last()
+	want := url.Values{"follow": {"true"}, "attempt": {"2"}, "offset": {"10"}}
+	if got.path != "/api/v1/jobs/3/tasks/a b/logs" || !reflect.DeepEqual(got.query, want) {
+		t.Errorf("request = %+v", got)
+	}
+}
+
+func TestClientWaitJob(t *testing.T) {
+	states := []JobState{JobPending, JobRunning, JobRunning, JobFailed}
+	var mu sync.Mutex
+	ts := newTestServer(t, func(w http.ResponseWriter, _ *http.Request) {
+		mu.Lock()
+		st := states[0]
+		if len(states) > 1 {
+			states = states[1:]
+		}
+		mu.Unlock()
+		answer(w, 200, Job{ID: 4, State: st})
+	})
+	var seen []JobState
+	job, err := NewClient(ts.URL, "t").WaitJob(context.Background(), 4, time.Millisecond,
+		func(j Job) { seen = append(seen, j.State) })
+	if err != nil || job.State != JobFailed {
+		t.Fatalf("WaitJob = %s, %v; want FAILED", job.State, err)
+	}
+	if want := []JobState{JobPending, JobRunning, JobRunning, JobFailed}; !reflect.DeepEqual(seen, want) {
+		t.Errorf("progress saw %v, want %v", seen, want)
+	}
+}
+
+func TestClientWaitJobTimeout(t *testing.T) {
+	ts := newTestServer(t, func(w http.ResponseWriter, _ *http.Request) {
+		answer(w, 200, Job{ID: 4, State: JobRunning})
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	job, err := NewClient(ts.URL, "t").WaitJob(ctx, 4, 5*time.Millisecond, nil)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("err = %v, want DeadlineExceeded", err)
+	}
+	if job.State != JobRunning {
+		t.Errorf("last state = %q, want RUNNING", job.State)
+	}
+}

@@ -1,0 +1,18 @@
+package main
+
+import "context"
+
+// adminCommand dispatches `shrike admin ...`.
+func adminCommand(ctx context.Context, e *env, args []string) error {
+	return runGroup(ctx, e, "shrike admin", []command{
+		{"user", "add and list user accounts", adminUserCommand},
+	}, args)
+}
+
+// adminUserCommand dispatches `shrike admin user ...`.
+func adminUserCommand(ctx context.Context, e *env, args []string) error {
+	return runGroup(ctx, e, "shrike admin user", []command{
+		{"add", "create a user account", cmdAdminUserAdd},
+		{"ls", "list user accounts", cmdAdminUserLs},
+	}, args)
+}

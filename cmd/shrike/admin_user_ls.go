@@ -1,0 +1,29 @@
+package main
+
+import "context"
+
+// cmdAdminUserLs is `shrike admin user ls`.
+func cmdAdminUserLs(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "admin user ls", "[--json]", "List user accounts (admins only).", "shrike admin user ls")
+	server := serverFlag(fs)
+	asJSON := fs.Bool("json", false, "print the users as JSON")
+	if _, err := parseArgs(fs, args, 0); err != nil {
+		return err
+	}
+	c, err := newClient(e, *server)
+	if err != nil {
+		return err
+	}
+	users, err := c.ListUsers(ctx)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printJSON(e.stdout, users)
+	}
+	tw := newTable(e.stdout, "NAME", "ROLE", "CREATED")
+	for _, u := range users {
+		row(tw, u.Name, u.Role, fmtTime(&u.CreatedAt))
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,366 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/shrike-grid/shrike/api"
+	"github.com/shrike-grid/shrike/node"
+	"github.com/shrike-grid/shrike/server"
+)
+
+// benchOptions are the knobs of `shrike bench`.
+type benchOptions struct {
+	tasks, nodes, slots, concurrency int
+	sync                             string
+	jsonOut, keep                    bool
+}
+
+// runBench is `shrike bench`: measures end-to-end throughput of trivial
+// tasks on a local grid against the machine's bare spawn rate.
+func runBench(args []string) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), `Usage: shrike bench [flags]
+
+Starts a server (as a child process, so that its CPU time and peak RSS are
+measured alone) and local node agents, then runs N trivial tasks (/bin/true)
+twice: as one job of N tasks, and as N single-task jobs submitted over REST
+by concurrent clients. Prints tasks/s end to end, submit→start latency
+p50/p99, REST submissions/s, server CPU seconds and peak RSS, and the bare
+spawn rate of /bin/true on this machine with the ratio between the two.
+
+Example:
+  shrike bench --tasks 10000 --nodes 2
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	var o benchOptions
+	fs.IntVar(&o.tasks, "tasks", 10000, "number of trivial tasks")
+	fs.IntVar(&o.nodes, "nodes", 2, "local node agents")
+	fs.IntVar(&o.slots, "slots", 8, "slots (and CPUs offered) per node")
+	fs.IntVar(&o.concurrency, "concurrency", 32, "concurrent REST clients submitting single-task jobs")
+	fs.StringVar(&o.sync, "sqlite-synchronous", "FULL", "server's SQLite synchronous mode (FULL or NORMAL)")
+	fs.BoolVar(&o.jsonOut, "json", false, "print the results as JSON")
+	fs.BoolVar(&o.keep, "keep", false, "keep the bench data dir")
+	if err := fs.Parse(args); err != nil {
+		return usageErr(err)
+	}
+	if o.tasks < 1 || o.nodes < 1 || o.slots < 1 || o.concurrency < 1 {
+		return usageErr(errors.New("--tasks, --nodes, --slots and --concurrency must be positive"))
+	}
+	res, err := benchRun(o)
+	if err != nil {
+		return err
+	}
+	if o.jsonOut {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	}
+	res.print()
+	return nil
+}
+
+// benchResult is what `shrike bench` reports.
+type benchResult struct {
+	Tasks          int        `json:"tasks"`
+	Nodes          int        `json:"nodes"`
+	SlotsPerNode   int        `json:"slots_per_node"`
+	Synchronous    string     `json:"sqlite_synchronous"`
+	SpawnPerSec    float64    `json:"bare_spawn_per_sec"`
+	OneJob         benchPhase `json:"one_job"`
+	SingleJobs     benchPhase `json:"single_task_jobs"`
+	SubmitPerSec   float64    `json:"rest_submissions_per_sec"`
+	ServerCPUSecs  float64    `json:"server_cpu_seconds"`
+	ServerPeakRSSB int64      `json:"server_peak_rss_bytes"`
+}
+
+type benchPhase struct {
+	TasksPerSec  float64 `json:"tasks_per_sec"`
+	Seconds      float64 `json:"seconds"`
+	LatencyP50ms float64 `json:"submit_to_start_p50_ms"`
+	LatencyP99ms float64 `json:"submit_to_start_p99_ms"`
+	ServerCPU    float64 `json:"server_cpu_seconds"`
+}
+
+func (r benchResult) print() {
+	fmt.Printf("shrike bench: %d trivial tasks (/bin/true), %d nodes × %d slots, SQLite synchronous=%s\n",
+		r.Tasks, r.Nodes, r.SlotsPerNode, r.Synchronous)
+	fmt.Printf("  bare spawn rate of /bin/true:         %8.0f /s (%d parallel)\n", r.SpawnPerSec, r.Nodes*r.SlotsPerNode)
+	for _, p := range []struct {
+		name string
+		ph   benchPhase
+	}{{"one job of N tasks", r.OneJob}, {"N single-task jobs", r.SingleJobs}} {
+		fmt.Printf("  %-20s end to end:         %8.0f tasks/s (%.2fs, %.0f%% of bare spawn), submit→start p50 %.1f ms, p99 %.1f ms, server CPU %.2fs\n",
+			p.name, p.ph.TasksPerSec, p.ph.Seconds, 100*p.ph.TasksPerSec/r.SpawnPerSec, p.ph.LatencyP50ms, p.ph.LatencyP99ms, p.ph.ServerCPU)
+	}
+	fmt.Printf("  REST submissions:                     %8.0f jobs/s\n", r.SubmitPerSec)
+	fmt.Printf("  server: %.2f CPU seconds in all, peak RSS %s\n", r.ServerCPUSecs, api.HumanBytes(r.ServerPeakRSSB))
+}
+
+func benchRun(o benchOptions) (benchResult, error) {
+	res := benchResult{Tasks: o.tasks, Nodes: o.nodes, SlotsPerNode: o.slots, Synchronous: o.sync}
+	res.SpawnPerSec = spawnRate(o.tasks, o.nodes*o.slots)
+
+	dir, err := os.MkdirTemp("", "shrike-bench-")
+	if err != nil {
+		return res, err
+	}
+	if !o.keep {
+		defer os.RemoveAll(dir)
+	}
+	srv, err := startBenchServer(dir, o.sync)
+	if err != nil {
+		return res, err
+	}
+	defer srv.stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var nodes errgroup.Group
+	defer func() { cancel(); _ = nodes.Wait() }()
+	for i := 1; i <= o.nodes; i++ {
+		agent, err := node.New(node.Config{ServerURL: srv.natsURL, Token: srv.token, Name: fmt.Sprintf("bench-%d", i),
+			Slots: o.slots, CPUs: o.slots, WorkDir: filepath.Join(dir, fmt.Sprintf("node-%d", i))})
+		if err != nil {
+			return res, err
+		}
+		nodes.Go(func() error { return agent.Run(ctx) })
+	}
+	if err := srv.waitNodes(ctx, o.nodes); err != nil {
+		return res, err
+	}
+	cpu0 := srv.cpuSeconds()
+	if res.OneJob, err = benchOneJob(ctx, srv.client, o.tasks); err != nil {
+		return res, err
+	}
+	cpu1 := srv.cpuSeconds()
+	res.OneJob.ServerCPU = cpu1 - cpu0
+	if res.SingleJobs, res.SubmitPerSec, err = benchSingleJobs(ctx, srv.client, o.tasks, o.concurrency); err != nil {
+		return res, err
+	}
+	res.SingleJobs.ServerCPU = srv.cpuSeconds() - cpu1
+	res.ServerCPUSecs = srv.cpuSeconds()
+	res.ServerPeakRSSB = srv.peakRSS()
+	return res, nil
+}
+
+// spawnRate runs /bin/true n times on `parallel` workers and returns the rate.
+func spawnRate(n, parallel int) float64 {
+	var next atomic.Int64
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range parallel {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for next.Add(1) <= int64(n) {
+				_ = exec.Command("/bin/true").Run()
+			}
+		}()
+	}
+	wg.Wait()
+	return float64(n) / time.Since(start).Seconds()
+}
+
+// benchOneJob submits one job of n trivial tasks and waits for it.
+func benchOneJob(ctx context.Context, c *api.Client, n int) (benchPhase, error) {
+	var doc strings.Builder
+	doc.WriteString(`{"name":"bench-one-job","tasks":[`)
+	for i := range n {
+		if i > 0 {
+			doc.WriteByte(',')
+		}
+		fmt.Fprintf(&doc, `{"name":"t%d","command":["/bin/true"]}`, i)
+	}
+	doc.WriteString("]}")
+	start := time.Now()
+	resp, err := c.SubmitJob(ctx, []byte(doc.String()), "application/json", nil)
+	if err != nil {
+		return benchPhase{}, err
+	}
+	job, err := c.WaitJob(ctx, resp.ID, 200*time.Millisecond, nil)
+	if err != nil {
+		return benchPhase{}, err
+	}
+	if job.State != api.JobFinished {
+		return benchPhase{}, fmt.Errorf("bench job ended %s", job.State)
+	}
+	return phaseFromJobs(start, []api.Job{job}), nil
+}
+
+// benchSingleJobs submits n one-task jobs from `workers` concurrent clients.
+func benchSingleJobs(ctx context.Context, c *api.Client, n, workers int) (benchPhase, float64, error) {
+	doc := []byte(`{"name":"bench-single","tasks":[{"name":"t","command":["/bin/true"]}]}`)
+	ids := make([]int64, n)
+	var next atomic.Int64
+	start := time.Now()
+	g, gctx := errgroup.WithContext(ctx)
+	for range workers {
+		g.Go(func() error {
+			for i := next.Add(1) - 1; i < int64(n); i = next.Add(1) - 1 {
+				resp, err := c.SubmitJob(gctx, doc, "application/json", nil)
+				if err != nil {
+					return err
+				}
+				ids[i] = resp.ID
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return benchPhase{}, 0, err
+	}
+	submitRate := float64(n) / time.Since(start).Seconds()
+	for {
+		list, err := c.ListJobs(ctx, api.ListJobsOptions{States: []api.JobState{api.JobPending, api.JobRunning}, Limit: 1})
+		if err != nil {
+			return benchPhase{}, 0, err
+		}
+		if list.Total == 0 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	jobs := make([]api.Job, n)
+	var fetch errgroup.Group
+	fetch.SetLimit(8)
+	for i, id := range ids {
+		fetch.Go(func() (err error) {
+			jobs[i], err = c.GetJob(ctx, id)
+			return err
+		})
+	}
+	if err := fetch.Wait(); err != nil {
+		return benchPhase{}, 0, err
+	}
+	return phaseFromJobs(start, jobs), submitRate, nil
+}
+
+// phaseFromJobs derives throughput from the tasks' own finish times and
+// latency from submission to the node's start of each task.
+func phaseFromJobs(start time.Time, jobs []api.Job) benchPhase {
+	var last time.Time
+	var lat []float64
+	for _, j := range jobs {
+		for _, t := range j.Tasks {
+			if t.FinishedAt != nil && t.FinishedAt.After(last) {
+				last = *t.FinishedAt
+			}
+			if t.StartedAt != nil {
+				lat = append(lat, float64(t.StartedAt.Sub(j.SubmittedAt))/float64(time.Millisecond))
+			}
+		}
+	}
+	secs := last.Sub(start).Seconds()
+	p := benchPhase{Seconds: secs, LatencyP50ms: percentile(lat, 50), LatencyP99ms: percentile(lat, 99)}
+	if secs > 0 {
+		p.TasksPerSec = float64(len(lat)) / secs
+	}
+	return p
+}
+
+// benchServer is the server child process.
+type benchServer struct {
+	cmd     *exec.Cmd
+	client  *api.Client
+	natsURL string
+	token   string
+}
+
+func startBenchServer(dir, sync string) (*benchServer, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	httpAddr, natsAddr := loopbackAddr(), loopbackAddr()
+	cfgPath := filepath.Join(dir, "server.yaml")
+	if err := os.WriteFile(cfgPath, []byte("sqlite_synchronous: "+sync+"\n"), 0o600); err != nil {
+		return nil, err
+	}
+	dataDir := filepath.Join(dir, "server")
+	cmd := exec.Command(exe, "server", "--config", cfgPath, "--data-dir", dataDir, "--listen", httpAddr, "--nats-listen", natsAddr, "--log-level", "error")
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	s := &benchServer{cmd: cmd, natsURL: "nats://" + natsAddr}
+	url := "http://" + httpAddr
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, err := api.NewClient(url, "").Health(context.Background()); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			s.stop()
+			return nil, errors.New("bench server did not start")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	pw, err1 := os.ReadFile(filepath.Join(dataDir, server.AdminPasswordFile))
+	tok, err2 := os.ReadFile(filepath.Join(dataDir, server.NodeTokenFile))
+	if err := errors.Join(err1, err2); err != nil {
+		s.stop()
+		return nil, err
+	}
+	s.token = strings.TrimSpace(string(tok))
+	login, err := api.NewClient(url, "").Login(context.Background(), "admin", strings.TrimSpace(string(pw)))
+	if err != nil {
+		s.stop()
+		return nil, err
+	}
+	s.client = api.NewClient(url, login.Token)
+	return s, nil
+}
+
+func (s *benchServer) waitNodes(ctx context.Context, n int) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		nodes, err := s.client.ListNodes(ctx)
+		if err == nil && len(nodes) >= n {
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return errors.New("bench nodes did not register")
+}
+
+func (s *benchServer) stop() {
+	_ = s.cmd.Process.Signal(os.Interrupt)
+	done := make(chan struct{})
+	go func() { _ = s.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(shutdownGrace):
+		_ = s.cmd.Process.Kill()
+		<-done
+	}
+}
+
+func (s *benchServer) cpuSeconds() float64 { return procCPUSeconds(s.cmd.Process.Pid) }
+func (s *benchServer) peakRSS() int64      { return procPeakRSS(s.cmd.Process.Pid) }
+
+// loopbackAddr returns a loopback host:port that was free a moment ago.
+func loopbackAddr() string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "127.0.0.1:0"
+	}
+	defer l.Close()
+	return l.Addr().String()
+}

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// command is one subcommand of a group.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, e *env, args []string) error
+}
+
+// topCommands are the subcommands of shrike itself.
+func topCommands() []command {
+	return []command{
+		{"server", "run the server (store, scheduler, REST API, web UI)", roleCommand(runServer)},
+		{"node", "run a node agent, or `node ls` to list nodes", nodeCommand},
+		{"dev", "run a server and local node agents in one process", roleCommand(runDev)},
+		{"bench", "measure scheduler and store throughput", roleCommand(runBench)},
+		{"login", "log in to a server and save the token", cmdLogin},
+		{"logout", "end the session and forget the token", cmdLogout},
+		{"job", "submit, list, show, follow, kill and wait for jobs", jobCommand},
+		{"admin", "manage user accounts", adminCommand},
+		{"version", "print the version", cmdVersion},
+	}
+}
+
+// run executes the command line and returns the process exit code.
+func run(ctx context.Context, args []string, e *env) int {
+	return report(e, runGroup(ctx, e, "shrike", topCommands(), args))
+}
+
+// roleCommand adapts a role entry point (server, node, dev, bench).
+func roleCommand(f func(args []string) error) func(context.Context, *env, []string) error {
+	return func(_ context.Context, _ *env, args []string) error { return f(args) }
+}
+
+// runGroup dispatches args[0] to one of cmds.
+func runGroup(ctx context.Context, e *env, group string, cmds []command, args []string) error {
+	if len(args) == 0 {
+		groupUsage(e, group, cmds)
+		return usageErrorf("%s: missing command", group)
+	}
+	switch args[0] {
+	case "help", "-h", "-help", "--help":
+		groupUsage(e, group, cmds)
+		return nil
+	}
+	for _, c := range cmds {
+		if c.name == args[0] {
+			return c.run(ctx, e, args[1:])
+		}
+	}
+	return usageErrorf("%s: unknown command %q (run '%s -h' for the list)", group, args[0], group)
+}
+
+// groupUsage lists a group's subcommands on stderr.
+func groupUsage(e *env, group string, cmds []command) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Usage: %s COMMAND [flags] [args]\n\nCommands:\n", group)
+	for _, c := range cmds {
+		fmt.Fprintf(&b, "  %-9s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(&b, "\nRun '%s COMMAND -h' for a command's flags and an example.\n", group)
+	fmt.Fprint(e.stderr, b.String())
+}

@@ -1,0 +1,15 @@
+package main
+
+import "context"
+
+// jobCommand dispatches `shrike job ...`.
+func jobCommand(ctx context.Context, e *env, args []string) error {
+	return runGroup(ctx, e, "shrike job", []command{
+		{"submit", "submit a job document (YAML or JSON)", cmdJobSubmit},
+		{"ls", "list jobs", cmdJobLs},
+		{"show", "show a job and its tasks", cmdJobShow},
+		{"logs", "print or follow a task's output", cmdJobLogs},
+		{"kill", "kill a job", cmdJobKill},
+		{"wait", "wait until a job is over", cmdJobWait},
+	}, args)
+}

@@ -1,0 +1,33 @@
+package main
+
+import (
+	"context"
+	"fmt"
+)
+
+// cmdJobKill is `shrike job kill`.
+func cmdJobKill(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "job kill", "ID",
+		"Kill a job: pending tasks are killed at once, running ones are stopped on\n"+
+			"their nodes.",
+		"shrike job kill 42")
+	server := serverFlag(fs)
+	pos, err := parseArgs(fs, args, 1)
+	if err != nil {
+		return err
+	}
+	id, err := parseJobID(pos[0])
+	if err != nil {
+		return err
+	}
+	c, err := newClient(e, *server)
+	if err != nil {
+		return err
+	}
+	job, err := c.KillJob(ctx, id)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "Job %d is %s.\n", job.ID, job.State)
+	return nil
+}

@@ -1,0 +1,43 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/shrike-grid/shrike/api"
+)
+
+// cmdNodeLs is `shrike node ls`.
+func cmdNodeLs(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "node ls", "[--json]",
+		"List the nodes the resource manager knows, with their state and what they\n"+
+			"use of their CPUs and memory.",
+		"shrike node ls")
+	server := serverFlag(fs)
+	asJSON := fs.Bool("json", false, "print the nodes as JSON")
+	if _, err := parseArgs(fs, args, 0); err != nil {
+		return err
+	}
+	c, err := newClient(e, *server)
+	if err != nil {
+		return err
+	}
+	nodes, err := c.ListNodes(ctx)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		if nodes == nil {
+			nodes = []api.Node{}
+		}
+		return printJSON(e.stdout, nodes)
+	}
+	tw := newTable(e.stdout, "NAME", "STATE", "HOST", "OS/ARCH", "CPU", "MEMORY", "TASKS", "LOAD", "LAST SEEN")
+	for _, n := range nodes {
+		row(tw, n.Name, n.State, n.Hostname, n.OS+"/"+n.Arch,
+			fmt.Sprintf("%g/%d", n.UsedCPU, n.CPUs),
+			api.HumanBytes(n.UsedMemory)+" / "+api.HumanBytes(n.Memory),
+			len(n.RunningTasks), fmt.Sprintf("%.2f", n.Load1), fmtTime(n.LastSeen))
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,113 @@
+package jobspec
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/shrike-grid/shrike/api"
+	"gopkg.in/yaml.v3"
+)
+
+// Limits of a job document.
+const (
+	MaxJobNameLength = 200   // characters
+	MaxTasks         = 10000 // tasks in one job
+)
+
+var jobFields = []string{"name", "priority", "variables", "tasks"}
+
+// Parse reads a job document, YAML or JSON, validates all of it and returns
+// the job in canonical form with defaults applied. It reports every problem
+// it finds, each with the path of the field ("tasks[2].resources.memory")
+// and, where known, " (line N)" at the end of the message. When there is
+// any problem the returned spec is empty.
+func Parse(data []byte) (api.JobSpec, []api.FieldError) {
+	root, fe := decode(data)
+	if fe != nil {
+		return api.JobSpec{}, []api.FieldError{*fe}
+	}
+	p := &parser{}
+	spec := p.job(root)
+	if len(p.errs) > 0 {
+		return api.JobSpec{}, p.errs
+	}
+	return spec, nil
+}
+
+// job reads the top level of the document.
+func (p *parser) job(n *yaml.Node) api.JobSpec {
+	m, ok := p.object("", n, jobFields)
+	if !ok {
+		return api.JobSpec{}
+	}
+	spec := api.JobSpec{Priority: api.PriorityNormal}
+	if v := m["name"]; v == nil {
+		p.errorf("name", n, "required field is missing")
+	} else {
+		spec.Name = p.jobName(v)
+	}
+	if v := m["priority"]; v != nil {
+		spec.Priority = p.priority(v)
+	}
+	if v := m["variables"]; v != nil {
+		spec.Variables = p.envMap("variables", v)
+	}
+	if v := m["tasks"]; v == nil {
+		p.errorf("tasks", n, "required field is missing")
+	} else {
+		spec.Tasks = p.tasks(v)
+	}
+	return spec
+}
+
+// jobName reads the job's name: 1 to MaxJobNameLength printable characters.
+func (p *parser) jobName(n *yaml.Node) string {
+	s, ok := p.str("name", n)
+	switch {
+	case !ok:
+	case strings.TrimSpace(s) == "":
+		p.errorf("name", n, "must not be empty")
+	case utf8.RuneCountInString(s) > MaxJobNameLength:
+		p.errorf("name", n, "is too long (%d characters, at most %d)", utf8.RuneCountInString(s), MaxJobNameLength)
+	case strings.IndexFunc(s, unicode.IsControl) >= 0:
+		p.errorf("name", n, "must not contain control characters such as line breaks or tabs")
+	}
+	return s
+}
+
+// priority reads a priority name; "normal" when it is wrong, so that the
+// walk goes on.
+func (p *parser) priority(n *yaml.Node) api.Priority {
+	s, ok := p.str("priority", n)
+	if !ok {
+		return api.PriorityNormal
+	}
+	v, err := api.ParsePriority(s)
+	if err != nil {
+		p.errorf("priority", n, "%s", err)
+		return api.PriorityNormal
+	}
+	return v
+}
+
+// tasks reads the task list, then checks names and dependencies across it.
+func (p *parser) tasks(n *yaml.Node) []api.TaskSpec {
+	items, ok := p.list("tasks", n)
+	switch {
+	case !ok:
+		return nil
+	case len(items) == 0:
+		p.errorf("tasks", n, "must list at least one task")
+		return nil
+	case len(items) > MaxTasks:
+		p.errorf("tasks", n, "too many tasks (%d, at most %d)", len(items), MaxTasks)
+	}
+	specs := make([]api.TaskSpec, len(items))
+	refs := make([]taskRefs, len(items))
+	for i, it := range items {
+		specs[i], refs[i] = p.task(i, it)
+	}
+	p.checkGraph(specs, refs)
+	return specs
+}

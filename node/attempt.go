@@ -1,0 +1,109 @@
+package node
+
+import (
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/shrike-grid/shrike/api"
+)
+
+// attempt is one task attempt on this node, from admission to its result.
+//
+// Signals go to the attempt's process group (pgid = the leader's pid). The
+// group is signalled only until the leader has been reaped plus once right
+// after (SIGKILL, to leave no orphan); while any member lives the kernel
+// does not reuse the group id, so that last signal cannot reach a stranger
+// unless the group is already empty and its id was recycled in the
+// microseconds between — an accepted, documented race.
+type attempt struct {
+	spec    api.StartTask
+	ref     api.TaskRef
+	dir     string // working directory
+	logPath string
+	grace   time.Duration
+
+	mu        sync.Mutex
+	pgid      int         // 0 until the process has started
+	exited    bool        // the leader has been reaped
+	reason    api.Outcome // killed or walltime once asked to stop, else ""
+	noResult  bool        // end without a result (agent shutdown)
+	killTimer *time.Timer // SIGKILL after the grace period
+}
+
+// stop asks the attempt to end with the given outcome: SIGTERM to its
+// process group now, SIGKILL after the grace period. The first reason
+// wins. noResult (agent shutdown) suppresses the result whatever the
+// reason. An attempt that has not started yet will not start.
+func (at *attempt) stop(reason api.Outcome, noResult bool) {
+	at.mu.Lock()
+	defer at.mu.Unlock()
+	if at.exited {
+		return // too late: the attempt ended by itself and keeps its result
+	}
+	if noResult {
+		at.noResult = true
+	}
+	if at.reason != "" {
+		return
+	}
+	at.reason = reason
+	if at.pgid != 0 {
+		at.terminateLocked()
+	}
+}
+
+// started records the process group; a stop requested before the start
+// takes effect now.
+func (at *attempt) started(pid int) {
+	at.mu.Lock()
+	defer at.mu.Unlock()
+	at.pgid = pid
+	if at.reason != "" {
+		at.terminateLocked()
+	}
+}
+
+// stopRequested returns the reason a stop was asked for, or "".
+func (at *attempt) stopRequested() api.Outcome {
+	at.mu.Lock()
+	defer at.mu.Unlock()
+	return at.reason
+}
+
+func (at *attempt) terminateLocked() {
+	pgid := at.pgid
+	_ = syscall.Kill(-pgid, syscall.SIGTERM)
+	at.killTimer = time.AfterFunc(at.grace, func() {
+		at.mu.Lock()
+		defer at.mu.Unlock()
+		if !at.exited {
+			_ = syscall.Kill(-pgid, syscall.SIGKILL)
+		}
+	})
+}
+
+// exit records that the leader has been reaped, kills whatever is left of
+// its process group, and returns the stop reason and whether a result is
+// wanted.
+func (at *attempt) exit() (reason api.Outcome, noResult bool) {
+	at.mu.Lock()
+	at.exited = true
+	if at.killTimer != nil {
+		at.killTimer.Stop()
+	}
+	pgid := at.pgid
+	reason, noResult = at.reason, at.noResult
+	at.mu.Unlock()
+	if pgid != 0 {
+		_ = syscall.Kill(-pgid, syscall.SIGKILL)
+	}
+	return reason, noResult
+}
+
+// wantsResult reports whether the attempt should be reported.
+func (at *attempt) wantsResult() bool {
+	at.mu.Lock()
+	defer at.mu.Unlock()
+	return !at.noResult
+}

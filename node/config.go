@@ -1,0 +1,172 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/shrike-grid/shrike/api"
+)
+
+// Defaults for the zero values of Config.
+const (
+	DefaultKillGrace       = 10 * time.Second
+	DefaultLogPollInterval = 250 * time.Millisecond
+	DefaultOutboxRetry     = time.Second
+	DefaultRequestTimeout  = 5 * time.Second
+	DefaultLogRetention    = 24 * time.Hour
+)
+
+// Config is the node agent's configuration. The zero value of every field
+// except ServerURL, Token and WorkDir means "use the default".
+type Config struct {
+	// ServerURL is the server's NATS URL (nats://host:4222).
+	ServerURL string
+	// Token is the node enrollment token; the server writes it to
+	// <data-dir>/node-token.
+	Token string
+	// Name is the node's name in subjects and file names; it must pass
+	// api.ValidateNodeName. Default: the host name, sanitised.
+	Name string
+	// CPUs is the number of CPUs reported. Default: runtime.NumCPU().
+	CPUs int
+	// Slots is the number of task slots reported. Default: CPUs.
+	Slots int
+	// Tags are free-form labels reported with the facts.
+	Tags []string
+	// WorkDir holds the task working directories, the logs and the outbox.
+	WorkDir string
+	// KeepWorkDirs keeps each attempt's working directory after it ends
+	// (for debugging); by default it is removed.
+	KeepWorkDirs bool
+	// KillGrace is the time between SIGTERM and SIGKILL. Default 10s.
+	KillGrace time.Duration
+	// LogPollInterval is how often running tasks' output is streamed.
+	// Default 250ms.
+	LogPollInterval time.Duration
+	// OutboxRetry is how often unacknowledged results are re-sent.
+	// Default 1s.
+	OutboxRetry time.Duration
+	// RequestTimeout bounds every request to the server. Default 5s.
+	RequestTimeout time.Duration
+	// LogRetention is how long task logs are kept. Default 24h.
+	LogRetention time.Duration
+	// LuaRunner is the argv prefix that runs a Lua task file (the file is
+	// appended). Default: [os.Executable(), "node", "run-lua"].
+	LuaRunner []string
+	// Logger receives the agent's logs. Default: discard.
+	Logger *slog.Logger
+}
+
+// Validate reports every problem with the configuration at once. Zero
+// values that have a default are accepted.
+func (c Config) Validate() error {
+	var errs []error
+	if strings.TrimSpace(c.ServerURL) == "" {
+		errs = append(errs, errors.New("server URL is required (--server)"))
+	}
+	if c.Token == "" {
+		errs = append(errs, errors.New("node token is required (--token; the server writes it to <data-dir>/node-token)"))
+	}
+	if c.Name != "" {
+		if err := api.ValidateNodeName(c.Name); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if c.WorkDir == "" {
+		errs = append(errs, errors.New("work directory is required (--work-dir)"))
+	}
+	if c.CPUs < 0 {
+		errs = append(errs, fmt.Errorf("cpus must not be negative (got %d)", c.CPUs))
+	}
+	if c.Slots < 0 {
+		errs = append(errs, fmt.Errorf("slots must not be negative (got %d)", c.Slots))
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{
+		{"kill grace", c.KillGrace},
+		{"log poll interval", c.LogPollInterval},
+		{"outbox retry", c.OutboxRetry},
+		{"request timeout", c.RequestTimeout},
+		{"log retention", c.LogRetention},
+	} {
+		if d.v < 0 {
+			errs = append(errs, fmt.Errorf("%s must not be negative (got %s)", d.name, d.v))
+		}
+	}
+	for i, t := range c.Tags {
+		if strings.TrimSpace(t) == "" {
+			errs = append(errs, fmt.Errorf("tag %d is empty", i+1))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// withDefaults fills in the zero values. It does not validate.
+func (c Config) withDefaults() Config {
+	if c.Name == "" {
+		h, _ := os.Hostname()
+		c.Name = SanitizeName(h)
+	}
+	if c.CPUs == 0 {
+		c.CPUs = runtime.NumCPU()
+	}
+	if c.Slots == 0 {
+		c.Slots = c.CPUs
+	}
+	if c.KillGrace == 0 {
+		c.KillGrace = DefaultKillGrace
+	}
+	if c.LogPollInterval == 0 {
+		c.LogPollInterval = DefaultLogPollInterval
+	}
+	if c.OutboxRetry == 0 {
+		c.OutboxRetry = DefaultOutboxRetry
+	}
+	if c.RequestTimeout == 0 {
+		c.RequestTimeout = DefaultRequestTimeout
+	}
+	if c.LogRetention == 0 {
+		c.LogRetention = DefaultLogRetention
+	}
+	if len(c.LuaRunner) == 0 {
+		if exe, err := os.Executable(); err == nil {
+			c.LuaRunner = []string{exe, "node", "run-lua"}
+		}
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+// SanitizeName turns a host name into a valid node name: every character
+// other than a letter, digit, '-' or '_' becomes '-', leading separators
+// are dropped and the result is cut to 63 characters. An empty result
+// becomes "node".
+func SanitizeName(host string) string {
+	var b strings.Builder
+	for _, r := range host {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '_', r == '-':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('-')
+		}
+	}
+	s := strings.TrimLeft(b.String(), "-_")
+	if len(s) > 63 {
+		s = s[:63]
+	}
+	s = strings.TrimRight(s, "-")
+	if s == "" {
+		return "node"
+	}
+	return s
+}

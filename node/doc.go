@@ -1,0 +1,49 @@
+// Package node is the Shrike node agent: it joins the server over NATS,
+// reports the host's facts, heartbeats its full state, runs the task
+// attempts the server starts, streams their output and reports their
+// results through an on-disk outbox.
+//
+// # Pipeline of one attempt
+//
+//  1. The server sends a Start command on shrike.node.<name>.cmd. The agent
+//     admits each task (a repeat of an attempt it runs or still holds a
+//     result for is accepted and ignored), replies at once and starts the
+//     processes in the background.
+//  2. Each attempt runs in its own process group and working directory
+//     <work>/tasks/<taskid>-<attempt>/, with stdout and stderr on one log
+//     file <work>/logs/<taskid>-<attempt>.log (the same *os.File for both,
+//     so no copy goroutines). A script is written to task.sh, a Lua task to
+//     task.lua and run with Config.LuaRunner.
+//  3. While it runs, a poll loop publishes new output as LogChunks on
+//     shrike.node.<name>.log. Attempts that end before the first poll never
+//     start one.
+//  4. When the leader exits, the rest of its group is SIGKILLed, the rest
+//     of the log is published with EOF, the working directory is removed
+//     and the result is written to the outbox (<work>/outbox/), which sends
+//     it on shrike.node.<name>.report and keeps it until acknowledged.
+//
+// The agent's state is reported in full: registrations and heartbeats list
+// every attempt still running or holding an unacknowledged result, and the
+// server answers with corrections (kill these, register again). Repeats are
+// harmless on both sides.
+//
+// # Durability
+//
+// Outbox files are written to a temporary name and renamed, without fsync:
+// results survive agent restarts and server outages, not a crash of the
+// host itself, which the server handles as a node loss anyway.
+//
+// # Shutdown
+//
+// When Run's context is cancelled the agent refuses new starts, kills its
+// running attempts without reporting them (the server treats them as lost
+// and retries them elsewhere), flushes the outbox for at most a second and
+// disconnects.
+//
+// # Locks
+//
+// Agent.mu guards the running set; it may be held while taking outbox.mu,
+// never the other way round. attempt.mu is never taken under Agent.mu.
+// An attempt's result enters the outbox before the attempt leaves the
+// running set, so the reported state never misses it.
+package node

@@ -1,0 +1,189 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"syscall"
+	"time"
+
+	"github.com/shrike-grid/shrike/api"
+)
+
+// startRetries bounds the retries of a start that failed with ETXTBSY: a
+// script just written can be briefly "busy" while another goroutine forks
+// (the child holds the write descriptor until it execs).
+const startRetries = 10
+
+// admit registers an attempt for t and starts it in the background. It
+// returns accepted=false with a reason if the node is shutting down. A
+// repeated start of an attempt that runs or awaits acknowledgement is
+// accepted without starting anything.
+func (a *Agent) admit(t api.StartTask) (accepted bool, reason string) {
+	k := t.Key()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closing {
+		return false, "node is shutting down"
+	}
+	if a.running[k] != nil || a.outbox.Has(k) {
+		return true, ""
+	}
+	grace := a.cfg.KillGrace
+	if t.KillGrace > 0 {
+		grace = time.Duration(t.KillGrace)
+	}
+	at := &attempt{
+		spec:    t,
+		ref:     t.TaskRef,
+		dir:     a.workDir(k),
+		logPath: a.logPath(k),
+		grace:   grace,
+	}
+	a.running[k] = at
+	a.attempts.Add(1)
+	go a.runAttempt(at)
+	return true, ""
+}
+
+// runAttempt runs at to its end, streams its output, and puts its result
+// in the outbox (unless the agent is shutting down).
+func (a *Agent) runAttempt(at *attempt) {
+	defer a.attempts.Done()
+	res := a.execute(at)
+	if !a.cfg.KeepWorkDirs {
+		if err := os.RemoveAll(at.dir); err != nil {
+			a.log.Warn("cannot remove task work dir", "dir", at.dir, "err", err)
+		}
+	}
+	if at.wantsResult() {
+		if err := a.outbox.Add(res); err != nil {
+			a.log.Error("result kept in memory only", "task_id", res.TaskID, "attempt", res.Attempt, "err", err)
+		}
+		a.log.Debug("task ended", "task_id", res.TaskID, "attempt", res.Attempt, "outcome", res.Outcome, "exit_code", res.ExitCode)
+	}
+	a.mu.Lock()
+	delete(a.running, at.ref.Key())
+	a.mu.Unlock()
+}
+
+// execute runs the attempt's process and returns its result. The log is
+// fully published (EOF chunk) before it returns.
+func (a *Agent) execute(at *attempt) api.TaskResult {
+	res := api.TaskResult{TaskRef: at.ref, StartedAt: time.Now()}
+	tl := newTail(a, at.ref, at.logPath)
+	// end publishes the rest of the log, unless no result is wanted.
+	end := func(noResult bool) api.TaskResult {
+		if !noResult {
+			tl.drain()
+		}
+		tl.close()
+		res.LogSize = tl.off
+		return res
+	}
+	logFile, err := os.OpenFile(at.logPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		_, noResult := at.exit()
+		res.Outcome, res.ExitCode, res.FinishedAt = api.OutcomeError, -1, time.Now()
+		res.Error = fmt.Sprintf("cannot create the task log: %v", err)
+		return end(noResult)
+	}
+	cmd, err := a.prepare(at, logFile)
+	if err == nil {
+		if reason := at.stopRequested(); reason != "" {
+			// Stopped before it started: do not start it at all.
+			_ = logFile.Close()
+			_, noResult := at.exit()
+			res.Outcome, res.ExitCode, res.FinishedAt = reason, -1, time.Now()
+			return end(noResult)
+		}
+		res.StartedAt = time.Now()
+		cmd, err = startCmd(cmd)
+	}
+	if err != nil {
+		fmt.Fprintf(logFile, "shrike: cannot start the task: %v\n", err)
+		_ = logFile.Close()
+		_, noResult := at.exit()
+		res.Outcome, res.ExitCode, res.FinishedAt = api.OutcomeError, -1, time.Now()
+		res.Error = err.Error()
+		return end(noResult)
+	}
+	_ = logFile.Close() // the child holds its own descriptors
+	at.started(cmd.Process.Pid)
+
+	var wall *time.Timer
+	if w := time.Duration(at.spec.Walltime); w > 0 {
+		wall = time.AfterFunc(w, func() { at.stop(api.OutcomeWalltime, false) })
+	}
+	// Short tasks end before the first poll and never start a ticker.
+	tailTimer := time.AfterFunc(a.cfg.LogPollInterval, tl.loop)
+
+	waitErr := cmd.Wait()
+	res.FinishedAt = time.Now()
+	if wall != nil {
+		wall.Stop()
+	}
+	reason, noResult := at.exit()
+	if !tailTimer.Stop() {
+		tl.stopLoop() // the loop started: let it finish its current pass
+	}
+	res.ExitCode = exitCode(cmd, waitErr)
+	switch {
+	case reason != "":
+		res.Outcome = reason
+	case res.ExitCode == 0:
+		res.Outcome = api.OutcomeSucceeded
+	default:
+		res.Outcome = api.OutcomeFailed
+	}
+	return end(noResult)
+}
+
+// prepare creates the working directory and the command, with stdout and
+// stderr both on logFile (no copy goroutines).
+func (a *Agent) prepare(at *attempt, logFile *os.File) (*exec.Cmd, error) {
+	if err := os.MkdirAll(at.dir, 0o700); err != nil {
+		return nil, fmt.Errorf("cannot create the task work dir: %w", err)
+	}
+	argv, err := a.argv(at.spec, at.dir)
+	if err != nil {
+		return nil, fmt.Errorf("cannot write the task script: %w", err)
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir = at.dir
+	cmd.Env = a.env(at.spec)
+	cmd.Stdout = logFile
+	cmd.Stderr = logFile
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	return cmd, nil
+}
+
+// startCmd starts cmd, retrying a few times on ETXTBSY.
+func startCmd(cmd *exec.Cmd) (*exec.Cmd, error) {
+	for i := 0; ; i++ {
+		err := cmd.Start()
+		if err == nil || !errors.Is(err, syscall.ETXTBSY) || i == startRetries {
+			return cmd, err
+		}
+		time.Sleep(time.Duration(i+1) * 2 * time.Millisecond)
+		next := exec.Command(cmd.Args[0], cmd.Args[1:]...)
+		next.Dir, next.Env, next.Stdout, next.Stderr, next.SysProcAttr = cmd.Dir, cmd.Env, cmd.Stdout, cmd.Stderr, cmd.SysProcAttr
+		cmd = next
+	}
+}
+
+// exitCode is the process's exit code, or 128+signal if a signal ended it.
+func exitCode(cmd *exec.Cmd, waitErr error) int {
+	ps := cmd.ProcessState
+	if ps == nil {
+		if waitErr != nil {
+			return -1
+		}
+		return 0
+	}
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return ps.ExitCode()
+}

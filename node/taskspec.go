@@ -1,0 +1,112 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/shrike-grid/shrike/api"
+)
+
+// File names written into an attempt's working directory.
+const (
+	scriptFile = "task.sh"
+	luaFile    = "task.lua"
+)
+
+// checkStart returns why t cannot be started, or "" if it can.
+func checkStart(t api.StartTask) string {
+	var problems []string
+	if t.TaskID <= 0 {
+		problems = append(problems, "task_id must be positive")
+	}
+	if t.Attempt < 0 {
+		problems = append(problems, "attempt must not be negative")
+	}
+	n := 0
+	if len(t.Command) > 0 {
+		n++
+		if t.Command[0] == "" {
+			problems = append(problems, "command[0] is empty")
+		}
+	}
+	if t.Script != "" {
+		n++
+	}
+	if t.Lua != "" {
+		n++
+	}
+	if n != 1 {
+		problems = append(problems, "exactly one of command, script and lua must be set")
+	}
+	for k, v := range t.Env {
+		if k == "" || strings.ContainsAny(k, "=\x00") || strings.ContainsRune(v, 0) {
+			problems = append(problems, fmt.Sprintf("invalid environment variable %q", k))
+		}
+	}
+	if t.Walltime < 0 || t.KillGrace < 0 {
+		problems = append(problems, "walltime and kill_grace must not be negative")
+	}
+	return strings.Join(problems, "; ")
+}
+
+// argv writes the task's script (if any) into dir and returns the command
+// line that runs it.
+func (a *Agent) argv(t api.StartTask, dir string) ([]string, error) {
+	switch {
+	case len(t.Command) > 0:
+		return t.Command, nil
+	case t.Script != "":
+		path := filepath.Join(dir, scriptFile)
+		if err := os.WriteFile(path, []byte(t.Script), 0o700); err != nil {
+			return nil, err
+		}
+		if strings.HasPrefix(t.Script, "#!") {
+			return []string{path}, nil
+		}
+		return []string{"/bin/sh", path}, nil
+	case t.Lua != "":
+		if len(a.cfg.LuaRunner) == 0 {
+			return nil, errors.New("no Lua runner configured")
+		}
+		path := filepath.Join(dir, luaFile)
+		if err := os.WriteFile(path, []byte(t.Lua), 0o600); err != nil {
+			return nil, err
+		}
+		return append(append([]string(nil), a.cfg.LuaRunner...), path), nil
+	}
+	return nil, errors.New("nothing to run")
+}
+
+// env is the agent's environment, then the task's variables, then the
+// SHRIKE_* variables (later entries win).
+func (a *Agent) env(t api.StartTask) []string {
+	env := make([]string, 0, len(a.baseEnv)+len(t.Env)+5)
+	env = append(env, a.baseEnv...)
+	for k, v := range t.Env {
+		env = append(env, k+"="+v)
+	}
+	return append(env,
+		"SHRIKE_JOB_ID="+strconv.FormatInt(t.JobID, 10),
+		"SHRIKE_TASK="+t.Task,
+		"SHRIKE_ATTEMPT="+strconv.Itoa(t.Attempt),
+		"SHRIKE_TASK_ID="+strconv.FormatInt(t.TaskID, 10),
+		"SHRIKE_NODE="+a.cfg.Name,
+	)
+}
+
+// attemptName is "<taskid>-<attempt>", the base of its directory and log.
+func attemptName(k api.TaskKey) string {
+	return strconv.FormatInt(k.TaskID, 10) + "-" + strconv.Itoa(k.Attempt)
+}
+
+func (a *Agent) logPath(k api.TaskKey) string {
+	return filepath.Join(a.logsDir, attemptName(k)+".log")
+}
+
+func (a *Agent) workDir(k api.TaskKey) string {
+	return filepath.Join(a.tasksDir, attemptName(k))
+}

@@ -1,0 +1,215 @@
+package resttest
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/shrike-grid/shrike/api"
+	"github.com/shrike-grid/shrike/rest"
+)
+
+var _ rest.Backend = (*FakeBackend)(nil)
+
+// DefaultLimit is the page size ListJobs uses when the query has none.
+const DefaultLimit = 20
+
+// FakeBackend is an in-memory rest.Backend. It is safe for concurrent use.
+// Users see and act on their own jobs only; admins on all.
+type FakeBackend struct {
+	mu        sync.Mutex
+	now       time.Time
+	users     map[string]fakeUser
+	tokens    map[string]string // token → user name
+	jobs      map[int64]*fakeJob
+	scripts   map[int64][]api.JobState // states the next GetJob calls apply
+	nextJob   int64
+	nextToken int
+	nodes     []api.Node
+	fail      error
+	warnings  []string
+	lastQuery rest.JobQuery
+	submitted []api.JobSpec
+	logCalls  int
+}
+
+type fakeUser struct {
+	user     api.User
+	password string
+}
+
+type fakeJob struct {
+	job  api.Job
+	spec api.JobSpec
+	logs map[string]*fakeLog
+}
+
+type fakeLog struct {
+	data []byte
+	done bool
+}
+
+// NewFakeBackend returns an empty backend whose clock reads a fixed time.
+func NewFakeBackend() *FakeBackend {
+	return &FakeBackend{
+		now:     time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC),
+		users:   map[string]fakeUser{},
+		tokens:  map[string]string{},
+		jobs:    map[int64]*fakeJob{},
+		scripts: map[int64][]api.JobState{},
+	}
+}
+
+// AddUser creates a user and returns a token already logged in as them.
+func (f *FakeBackend) AddUser(name, password, role string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.users[name] = fakeUser{user: api.User{Name: name, Role: role, CreatedAt: f.now}, password: password}
+	return f.newTokenLocked(name)
+}
+
+func (f *FakeBackend) newTokenLocked(name string) string {
+	f.nextToken++
+	tok := fmt.Sprintf("token-%d-%s", f.nextToken, name)
+	f.tokens[tok] = name
+	return tok
+}
+
+// FailWith makes every job, node and user method return err until it is
+// called again with nil. Login and Authenticate keep working.
+func (f *FakeBackend) FailWith(err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.fail = err
+}
+
+// SetWarnings sets the warnings SubmitJob answers with.
+func (f *FakeBackend) SetWarnings(w ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.warnings = w
+}
+
+// SetNodes sets what ListNodes returns.
+func (f *FakeBackend) SetNodes(nodes ...api.Node) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.nodes = nodes
+}
+
+// LastQuery returns the query of the latest ListJobs call.
+func (f *FakeBackend) LastQuery() rest.JobQuery {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.lastQuery
+}
+
+// Submitted returns the specs of every job submitted so far.
+func (f *FakeBackend) Submitted() []api.JobSpec {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]api.JobSpec(nil), f.submitted...)
+}
+
+// TaskLogCalls returns how often TaskLog was called.
+func (f *FakeBackend) TaskLogCalls() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.logCalls
+}
+
+// Login implements rest.Backend.
+func (f *FakeBackend) Login(_ context.Context, username, password string) (api.LoginResponse, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	u, ok := f.users[username]
+	if !ok || u.password != password {
+		return api.LoginResponse{}, api.Errorf(api.CodeUnauthorized, "wrong user name or password")
+	}
+	return api.LoginResponse{
+		Token:     f.newTokenLocked(username),
+		ExpiresAt: f.now.Add(24 * time.Hour),
+		Username:  username,
+		Role:      u.user.Role,
+	}, nil
+}
+
+// Authenticate implements rest.Backend.
+func (f *FakeBackend) Authenticate(_ context.Context, token string) (rest.Principal, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	name, ok := f.tokens[token]
+	if !ok {
+		return rest.Principal{}, api.Errorf(api.CodeUnauthorized, "unknown or expired token")
+	}
+	return rest.Principal{Name: name, Role: f.users[name].user.Role}, nil
+}
+
+// Logout implements rest.Backend.
+func (f *FakeBackend) Logout(_ context.Context, token string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.tokens, token)
+	return nil
+}
+
+// ListNodes implements rest.Backend.
+func (f *FakeBackend) ListNodes(_ context.Context, _ rest.Principal) ([]api.Node, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail != nil {
+		return nil, f.fail
+	}
+	return append([]api.Node(nil), f.nodes...), nil
+}
+
+// CreateUser implements rest.Backend.
+func (f *FakeBackend) CreateUser(_ context.Context, p rest.Principal, req api.CreateUserRequest) (api.User, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail != nil {
+		return api.User{}, f.fail
+	}
+	if !p.IsAdmin() {
+		return api.User{}, api.Errorf(api.CodeForbidden, "only admins may create users")
+	}
+	var errs []api.FieldError
+	if req.Name == "" {
+		errs = append(errs, api.FieldError{Field: "name", Message: "required"})
+	}
+	if req.Password == "" {
+		errs = append(errs, api.FieldError{Field: "password", Message: "required"})
+	}
+	if req.Role != api.RoleAdmin && req.Role != api.RoleUser {
+		errs = append(errs, api.FieldError{Field: "role", Message: "must be admin or user"})
+	}
+	if len(errs) > 0 {
+		return api.User{}, api.Invalid(errs)
+	}
+	if _, ok := f.users[req.Name]; ok {
+		return api.User{}, api.Errorf(api.CodeConflict, "user %s already exists", req.Name)
+	}
+	u := api.User{Name: req.Name, Role: req.Role, CreatedAt: f.now}
+	f.users[req.Name] = fakeUser{user: u, password: req.Password}
+	return u, nil
+}
+
+// ListUsers implements rest.Backend.
+func (f *FakeBackend) ListUsers(_ context.Context, p rest.Principal) ([]api.User, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail != nil {
+		return nil, f.fail
+	}
+	if !p.IsAdmin() {
+		return nil, api.Errorf(api.CodeForbidden, "only admins may list users")
+	}
+	users := make([]api.User, 0, len(f.users))
+	for _, u := range f.users {
+		users = append(users, u.user)
+	}
+	sort.Slice(users, func(i, j int) bool { return users[i].Name < users[j].Name })
+	return users, nil
+}

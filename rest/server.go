@@ -1,0 +1,91 @@
+package rest
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/shrike-grid/shrike/api"
+)
+
+// Defaults for Options.
+const (
+	DefaultMaxBodyBytes = 10 << 20
+	DefaultLogPoll      = 200 * time.Millisecond
+)
+
+// Options configures the HTTP handler returned by New.
+type Options struct {
+	// Logger receives request logs (Debug) and server-side failures (Error).
+	// Nil discards them.
+	Logger *slog.Logger
+	// MaxBodyBytes bounds request bodies; larger ones get 413.
+	// Zero means DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// LogPoll is how often a followed task log asks the Backend for more
+	// output. Zero means DefaultLogPoll.
+	LogPoll time.Duration
+}
+
+// server holds what the handlers share.
+type server struct {
+	b       Backend
+	log     *slog.Logger
+	maxBody int64
+	logPoll time.Duration
+}
+
+// New returns the HTTP handler of the REST API (under /api/v1), the health
+// check (/healthz) and the web page (/).
+func New(b Backend, opts Options) http.Handler {
+	s := &server{b: b, log: opts.Logger, maxBody: opts.MaxBodyBytes, logPoll: opts.LogPoll}
+	if s.log == nil {
+		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if s.maxBody <= 0 {
+		s.maxBody = DefaultMaxBodyBytes
+	}
+	if s.logPoll <= 0 {
+		s.logPoll = DefaultLogPoll
+	}
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.RedirectTrailingSlash = false
+	r.Use(s.recoverPanics, s.logRequests, s.limitBody)
+	r.NoRoute(notFoundRoute)
+	r.NoMethod(notFoundRoute)
+	s.routes(r)
+	return r
+}
+
+// routes registers every route. Only /healthz, the web page and login are
+// open; everything else under /api/v1 requires a bearer token.
+func (s *server) routes(r *gin.Engine) {
+	r.GET("/", serveWebPage)
+	r.GET("/healthz", s.health)
+
+	v1 := r.Group("/api/v1")
+	v1.POST("/auth/login", s.login)
+
+	authed := v1.Group("", s.authenticate)
+	authed.POST("/auth/logout", s.logout)
+
+	authed.POST("/jobs", s.submitJob)
+	authed.GET("/jobs", s.listJobs)
+	authed.GET("/jobs/:id", s.getJob)
+	authed.GET("/jobs/:id/spec", s.getJobSpec)
+	authed.DELETE("/jobs/:id", s.killJob)
+	authed.GET("/jobs/:id/tasks/:task/logs", s.taskLog)
+
+	authed.GET("/nodes", s.listNodes)
+
+	authed.POST("/users", s.createUser)
+	authed.GET("/users", s.listUsers)
+}
+
+// health answers GET /healthz.
+func (s *server) health(c *gin.Context) {
+	c.JSON(http.StatusOK, api.Health{Status: "ok", Version: api.Version})
+}

@@ -1,0 +1,244 @@
+package rm
+
+import (
+	"slices"
+	"time"
+
+	"github.com/shrike-grid/shrike/api"
+)
+
+// Alloc is what one running task attempt holds on its node.
+type Alloc struct {
+	JobID        int64
+	Task         string
+	MilliCPU     int64
+	Memory       int64
+	DispatchedAt time.Time
+}
+
+// Node is the registry's record of one node.
+type Node struct {
+	Name         string
+	Instance     string // changes every time the agent process restarts
+	Facts        api.NodeFacts
+	State        api.NodeState
+	RegisteredAt time.Time
+	LastSeen     time.Time
+	// Unconfirmed is set on nodes restored from the store at server start
+	// until they are heard from: they get no work before that.
+	Unconfirmed bool
+
+	allocs       map[api.TaskKey]Alloc
+	usedMilliCPU int64
+	usedMemory   int64
+}
+
+// CapacityMilliCPU is the node's CPU in thousandths of a core.
+func (n *Node) CapacityMilliCPU() int64 { return int64(n.Facts.CPUs) * 1000 }
+
+// Slots is how many attempts the node runs at once.
+func (n *Node) Slots() int {
+	if n.Facts.Slots > 0 {
+		return n.Facts.Slots
+	}
+	return max(n.Facts.CPUs, 1)
+}
+
+// Free returns the node's unreserved CPU, memory and slots.
+func (n *Node) Free() (milliCPU, memory int64, slots int) {
+	return n.CapacityMilliCPU() - n.usedMilliCPU, n.Facts.MemoryTotal - n.usedMemory, n.Slots() - len(n.allocs)
+}
+
+// Alive reports whether the node may receive work.
+func (n *Node) Alive() bool { return n.State != api.NodeDown }
+
+// Schedulable reports whether the node may receive new work now.
+func (n *Node) Schedulable() bool { return n.Alive() && !n.Unconfirmed }
+
+// Fits reports whether an attempt needing milliCPU and memory fits now.
+func (n *Node) Fits(milliCPU, memory int64) bool {
+	cpu, mem, slots := n.Free()
+	return n.Schedulable() && slots > 0 && cpu >= milliCPU && mem >= memory
+}
+
+// Allocate reserves resources for an attempt. Allocating the same attempt
+// twice keeps one reservation.
+func (n *Node) Allocate(key api.TaskKey, a Alloc) {
+	if n.allocs == nil {
+		n.allocs = make(map[api.TaskKey]Alloc)
+	}
+	if _, ok := n.allocs[key]; ok {
+		return
+	}
+	n.allocs[key] = a
+	n.usedMilliCPU += a.MilliCPU
+	n.usedMemory += a.Memory
+	n.refreshState()
+}
+
+// Release frees an attempt's reservation; it reports whether there was one.
+func (n *Node) Release(key api.TaskKey) (Alloc, bool) {
+	a, ok := n.allocs[key]
+	if !ok {
+		return Alloc{}, false
+	}
+	delete(n.allocs, key)
+	n.usedMilliCPU -= a.MilliCPU
+	n.usedMemory -= a.Memory
+	n.refreshState()
+	return a, true
+}
+
+// Allocs returns the attempts the node holds, ordered by task ID.
+func (n *Node) Allocs() []api.TaskKey {
+	keys := make([]api.TaskKey, 0, len(n.allocs))
+	for k := range n.allocs {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b api.TaskKey) int {
+		if a.TaskID != b.TaskID {
+			return int(a.TaskID - b.TaskID)
+		}
+		return a.Attempt - b.Attempt
+	})
+	return keys
+}
+
+// Alloc returns the reservation of one attempt.
+func (n *Node) Alloc(key api.TaskKey) (Alloc, bool) {
+	a, ok := n.allocs[key]
+	return a, ok
+}
+
+// refreshState keeps FREE/BUSY in step with the allocations; DOWN stays.
+func (n *Node) refreshState() {
+	if n.State == api.NodeDown {
+		return
+	}
+	cpu, _, slots := n.Free()
+	if slots <= 0 || cpu <= 0 {
+		n.State = api.NodeBusy
+	} else {
+		n.State = api.NodeFree
+	}
+}
+
+// View is the REST view of the node.
+func (n *Node) View() api.Node {
+	running := make([]api.TaskRef, 0, len(n.allocs))
+	for _, k := range n.Allocs() {
+		a := n.allocs[k]
+		running = append(running, api.TaskRef{TaskID: k.TaskID, Attempt: k.Attempt, JobID: a.JobID, Task: a.Task})
+	}
+	seen := n.LastSeen
+	return api.Node{
+		ID: n.Name, Name: n.Name, State: n.State,
+		Hostname: n.Facts.Hostname, OS: n.Facts.OS, Arch: n.Facts.Arch,
+		CPUs: n.Facts.CPUs, Memory: n.Facts.MemoryTotal, MemoryFree: n.Facts.MemoryFree,
+		Load1: n.Facts.Load1, Slots: n.Slots(), Tags: append([]string{}, n.Facts.Tags...),
+		Version: n.Facts.Version, RunningTasks: running,
+		UsedCPU: float64(n.usedMilliCPU) / 1000, UsedMemory: n.usedMemory,
+		RegisteredAt: n.RegisteredAt, LastSeen: &seen,
+	}
+}
+
+// Registry holds every known node. It is not safe for concurrent use: the
+// caller holds its own lock.
+type Registry struct {
+	nodes map[string]*Node
+	names []string // sorted, rebuilt when nodes are added or removed
+}
+
+// NewRegistry returns an empty registry.
+func NewRegistry() *Registry { return &Registry{nodes: make(map[string]*Node)} }
+
+// Get returns a node by name, or nil.
+func (r *Registry) Get(name string) *Node { return r.nodes[name] }
+
+// Len is the number of known nodes.
+func (r *Registry) Len() int { return len(r.nodes) }
+
+// Nodes returns every node ordered by name.
+func (r *Registry) Nodes() []*Node {
+	out := make([]*Node, 0, len(r.names))
+	for _, name := range r.names {
+		out = append(out, r.nodes[name])
+	}
+	return out
+}
+
+// Register records a node's (re-)registration and returns it. A node that
+// was DOWN comes back FREE or BUSY. Its allocations are kept: the caller
+// reconciles them with what the node reports it runs.
+func (r *Registry) Register(name, instance string, facts api.NodeFacts, now time.Time) *Node {
+	n := r.nodes[name]
+	if n == nil {
+		n = &Node{Name: name, RegisteredAt: now}
+		r.nodes[name] = n
+		r.names = append(r.names, name)
+		slices.Sort(r.names)
+	}
+	n.Instance = instance
+	n.Facts = facts
+	n.LastSeen = now
+	n.Unconfirmed = false
+	if n.RegisteredAt.IsZero() {
+		n.RegisteredAt = now
+	}
+	n.State = api.NodeFree
+	n.refreshState()
+	return n
+}
+
+// Restore puts back a node loaded from the store at server start. Its
+// LastSeen is set to now, which gives it one heartbeat timeout to come
+// back before it is declared DOWN.
+func (r *Registry) Restore(name, instance string, facts api.NodeFacts, state api.NodeState, registeredAt, now time.Time) *Node {
+	n := r.Register(name, instance, facts, now)
+	n.RegisteredAt = registeredAt
+	n.Unconfirmed = true
+	if state == api.NodeDown {
+		n.State = api.NodeDown
+	}
+	return n
+}
+
+// Heartbeat records that the node is alive, with its fresh load figures.
+func (r *Registry) Heartbeat(n *Node, memFree int64, load1 float64, now time.Time) {
+	n.LastSeen = now
+	n.Unconfirmed = false
+	n.Facts.MemoryFree = memFree
+	n.Facts.Load1 = load1
+}
+
+// Expired returns the alive nodes whose last heartbeat is older than
+// timeout at now, ordered by name.
+func (r *Registry) Expired(now time.Time, timeout time.Duration) []*Node {
+	var out []*Node
+	for _, name := range r.names {
+		n := r.nodes[name]
+		if n.Alive() && now.Sub(n.LastSeen) > timeout {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// MarkDown declares a node DOWN and returns the attempts it held, which
+// are released: the caller hands them back to the scheduler.
+func (r *Registry) MarkDown(n *Node) map[api.TaskKey]Alloc {
+	lost := n.allocs
+	n.allocs = nil
+	n.usedMilliCPU, n.usedMemory = 0, 0
+	n.State = api.NodeDown
+	return lost
+}
+
+// Counts returns how many nodes are in each state.
+func (r *Registry) Counts() map[api.NodeState]int {
+	out := make(map[api.NodeState]int)
+	for _, n := range r.nodes {
+		out[n.State]++
+	}
+	return out
+}

@@ -1,0 +1,97 @@
+package rm
+
+import (
+	"testing"
+	"time"
+
+	"github.com/shrike-grid/shrike/api"
+)
+
+var t0 = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+
+func facts(cpus, slots int, mem int64) api.NodeFacts {
+	return api.NodeFacts{CPUs: cpus, Slots: slots, MemoryTotal: mem}
+}
+
+func key(id int64) api.TaskKey { return api.TaskKey{TaskID: id, Attempt: 1} }
+
+func TestAllocateAndRelease(t *testing.T) {
+	r := NewRegistry()
+	n := r.Register("n1", "i1", facts(4, 2, 8<<30), t0)
+	if n.State != api.NodeFree {
+		t.Fatalf("new node state %s, want FREE", n.State)
+	}
+	n.Allocate(key(1), Alloc{MilliCPU: 1000, Memory: 1 << 30})
+	n.Allocate(key(1), Alloc{MilliCPU: 1000, Memory: 1 << 30}) // repeat: one reservation
+	cpu, mem, slots := n.Free()
+	if cpu != 3000 || mem != 7<<30 || slots != 1 || n.State != api.NodeFree {
+		t.Fatalf("after one alloc: cpu %d mem %d slots %d state %s", cpu, mem, slots, n.State)
+	}
+	n.Allocate(key(2), Alloc{MilliCPU: 1000})
+	if n.State != api.NodeBusy || n.Fits(0, 0) {
+		t.Fatalf("all slots taken: state %s, fits %v", n.State, n.Fits(0, 0))
+	}
+	if _, ok := n.Release(key(2)); !ok {
+		t.Fatal("release of a held attempt reported none")
+	}
+	if _, ok := n.Release(key(2)); ok {
+		t.Fatal("second release reported a reservation")
+	}
+	if n.State != api.NodeFree || !n.Fits(3000, 7<<30) || n.Fits(3001, 0) || n.Fits(0, 7<<30+1) {
+		t.Fatalf("after release: state %s, fits wrong", n.State)
+	}
+}
+
+func TestBusyWhenCPUExhausted(t *testing.T) {
+	n := NewRegistry().Register("n1", "i1", facts(2, 8, 0), t0)
+	n.Allocate(key(1), Alloc{MilliCPU: 2000})
+	if n.State != api.NodeBusy {
+		t.Fatalf("state %s with all CPU reserved, want BUSY", n.State)
+	}
+}
+
+func TestLivenessAndMarkDown(t *testing.T) {
+	r := NewRegistry()
+	a := r.Register("a", "i1", facts(2, 2, 0), t0)
+	b := r.Register("b", "i1", facts(2, 2, 0), t0)
+	a.Allocate(key(7), Alloc{MilliCPU: 1000, JobID: 3, Task: "x"})
+	r.Heartbeat(b, 1, 0.5, t0.Add(9*time.Second))
+	got := r.Expired(t0.Add(10*time.Second), 5*time.Second)
+	if len(got) != 1 || got[0].Name != "a" {
+		t.Fatalf("expired = %v, want [a]", got)
+	}
+	lost := r.MarkDown(a)
+	if len(lost) != 1 || lost[key(7)].Task != "x" {
+		t.Fatalf("lost = %v, want task x", lost)
+	}
+	if a.State != api.NodeDown || a.Fits(0, 0) || len(a.Allocs()) != 0 {
+		t.Fatalf("down node: state %s, allocs %v", a.State, a.Allocs())
+	}
+	if got := r.Expired(t0.Add(time.Hour), time.Second); len(got) != 1 || got[0].Name != "b" {
+		t.Fatalf("a DOWN node expired again: %v", got)
+	}
+	r.Register("a", "i2", facts(2, 2, 0), t0.Add(time.Minute))
+	if a.State != api.NodeFree || a.Instance != "i2" {
+		t.Fatalf("re-registered node: state %s instance %s", a.State, a.Instance)
+	}
+	if c := r.Counts(); c[api.NodeFree] != 2 {
+		t.Fatalf("counts %v", c)
+	}
+}
+
+func TestRestoreKeepsDownAndOrder(t *testing.T) {
+	r := NewRegistry()
+	r.Restore("z", "i", facts(1, 1, 0), api.NodeDown, t0, t0.Add(time.Hour))
+	r.Restore("m", "i", facts(1, 1, 0), api.NodeBusy, t0, t0.Add(time.Hour))
+	nodes := r.Nodes()
+	if len(nodes) != 2 || nodes[0].Name != "m" || nodes[1].Name != "z" {
+		t.Fatalf("nodes not ordered by name: %v", nodes)
+	}
+	if nodes[1].State != api.NodeDown || nodes[0].State != api.NodeFree || !nodes[0].RegisteredAt.Equal(t0) {
+		t.Fatalf("restored states: %s %s", nodes[0].State, nodes[1].State)
+	}
+	v := nodes[0].View()
+	if v.Name != "m" || v.Slots != 1 || v.RunningTasks == nil {
+		t.Fatalf("view %+v", v)
+	}
+}

@@ -1,0 +1,109 @@
+package scheduler
+
+import (
+	"cmp"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// cycle is the working state of one Schedule call: what the available
+// nodes still have free, and the shapes found not to fit.
+type cycle struct {
+	nodes []Node // available nodes; free resources shrink as tasks are placed
+	// open indexes the nodes with a free slot, tightest first (least free
+	// CPU, then memory, then name): the first one a task fits on is its
+	// best fit.
+	open        []int
+	total       int      // all nodes of the snapshot, available or not
+	unavailable []Reason // the nodes that take no work, counted once
+	rejected    shapeCache
+}
+
+func newCycle(nodes []Node) *cycle {
+	c := &cycle{total: len(nodes), unavailable: unavailableReasons(nodes)}
+	for _, n := range nodes {
+		if n.Unavailable != "" {
+			continue
+		}
+		if n.Slots > 0 {
+			c.open = append(c.open, len(c.nodes))
+		}
+		c.nodes = append(c.nodes, n)
+	}
+	slices.SortFunc(c.open, func(a, b int) int { return compareRoom(&c.nodes[a], &c.nodes[b]) })
+	return c
+}
+
+// full reports whether no node has a free slot left.
+func (c *cycle) full() bool { return len(c.open) == 0 }
+
+// place puts t on the best node it fits on and returns that node's name.
+// When t fits nowhere it returns the reasons instead, and remembers t's
+// shape for the rest of the cycle.
+func (c *cycle) place(t QueuedTask) (node string, reasons []Reason, ok bool) {
+	need := shape{cpu: t.MilliCPU, mem: t.Memory}
+	if r, ok := c.rejected.covering(need); ok {
+		return "", c.rejected.rendered(need, r.why, c.unavailable), false
+	}
+	k := c.bestFit(need)
+	if k < 0 {
+		why := c.tally(need)
+		c.rejected.add(rejection{shape: need, why: why})
+		return "", c.rejected.rendered(need, why, c.unavailable), false
+	}
+	n := &c.nodes[c.open[k]]
+	n.MilliCPU -= need.cpu
+	n.Memory -= need.mem
+	n.Slots--
+	c.reorder(k)
+	return n.Name, nil, true
+}
+
+// bestFit returns the position in open of the tightest node need fits on,
+// or -1: the first node with enough CPU and memory.
+func (c *cycle) bestFit(need shape) int {
+	from := sort.Search(len(c.open), func(k int) bool { return c.nodes[c.open[k]].MilliCPU >= need.cpu })
+	for k := from; k < len(c.open); k++ {
+		if c.nodes[c.open[k]].Memory >= need.mem {
+			return k
+		}
+	}
+	return -1
+}
+
+// reorder moves open[k], whose node just received a task, to its new
+// place: earlier, since it has less room now, or out when it is full.
+func (c *cycle) reorder(k int) {
+	i := c.open[k]
+	if c.nodes[i].Slots <= 0 {
+		c.open = slices.Delete(c.open, k, k+1)
+		return
+	}
+	to := sort.Search(k, func(j int) bool { return compareRoom(&c.nodes[i], &c.nodes[c.open[j]]) < 0 })
+	copy(c.open[to+1:k+1], c.open[to:k])
+	c.open[to] = i
+}
+
+// tally counts why each available node rejects need.
+func (c *cycle) tally(need shape) tally {
+	var why tally
+	for i := range c.nodes {
+		why.add(check(&c.nodes[i], need), &c.nodes[i])
+	}
+	return why
+}
+
+// compareRoom orders nodes by free CPU, then free memory, then name: the
+// tightest fit first.
+func compareRoom(a, b *Node) int {
+	return cmp.Or(cmp.Compare(a.MilliCPU, b.MilliCPU), cmp.Compare(a.Memory, b.Memory), strings.Compare(a.Name, b.Name))
+}
+
+// fullReasons explains the tasks left when no node has a free slot.
+func (c *cycle) fullReasons() []Reason {
+	if len(c.nodes) == 0 { // no node takes work at all: say why
+		return slices.Clone(c.unavailable)
+	}
+	return []Reason{{Count: c.total, Message: msgNoFreeNode}}
+}

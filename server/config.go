@@ -1,0 +1,151 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the server's configuration: defaults, then an optional file,
+// then SHRIKE_* environment variables, then flags (cmd/shrike applies them
+// in that order).
+type Config struct {
+	DataDir    string `yaml:"data_dir"`
+	Listen     string `yaml:"listen"`      // REST API address
+	NATSListen string `yaml:"nats_listen"` // embedded NATS address for nodes
+
+	HeartbeatInterval time.Duration `yaml:"heartbeat_interval"`
+	// HeartbeatTimeout is how long a node may stay silent before it is DOWN.
+	HeartbeatTimeout time.Duration `yaml:"heartbeat_timeout"`
+	// DispatchGrace is how long after a start was sent a node may still
+	// omit the attempt from its reports before it counts as lost.
+	DispatchGrace time.Duration `yaml:"dispatch_grace"`
+	// KillGrace is the time between SIGTERM and SIGKILL on nodes.
+	KillGrace time.Duration `yaml:"kill_grace"`
+	// ScheduleInterval is the longest the scheduler waits between cycles
+	// when nothing wakes it.
+	ScheduleInterval time.Duration `yaml:"schedule_interval"`
+	// RequestTimeout bounds server → node requests.
+	RequestTimeout time.Duration `yaml:"request_timeout"`
+	// Synchronous is SQLite's synchronous pragma: FULL (default) or NORMAL.
+	Synchronous string `yaml:"sqlite_synchronous"`
+	// SessionTTL is how long an API login stays valid.
+	SessionTTL time.Duration `yaml:"session_ttl"`
+
+	Logger *slog.Logger `yaml:"-"`
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config {
+	return Config{
+		DataDir:           "./shrike-data",
+		Listen:            "127.0.0.1:8080",
+		NATSListen:        "127.0.0.1:4222",
+		HeartbeatInterval: 5 * time.Second,
+		HeartbeatTimeout:  20 * time.Second,
+		DispatchGrace:     15 * time.Second,
+		KillGrace:         10 * time.Second,
+		ScheduleInterval:  time.Second,
+		RequestTimeout:    5 * time.Second,
+		Synchronous:       "FULL",
+		SessionTTL:        30 * 24 * time.Hour,
+	}
+}
+
+// TestConfig returns a configuration with short intervals for tests, on
+// random loopback ports, under dataDir.
+func TestConfig(dataDir string) Config {
+	c := DefaultConfig()
+	c.DataDir = dataDir
+	c.Listen = "127.0.0.1:0"
+	c.NATSListen = "127.0.0.1:0"
+	c.HeartbeatInterval = 200 * time.Millisecond
+	c.HeartbeatTimeout = 1500 * time.Millisecond
+	c.DispatchGrace = time.Second
+	c.KillGrace = 2 * time.Second
+	c.ScheduleInterval = 200 * time.Millisecond
+	c.RequestTimeout = 2 * time.Second
+	c.Synchronous = "NORMAL"
+	return c
+}
+
+// LoadFile merges a YAML configuration file into c. Unknown keys are errors.
+func (c *Config) LoadFile(path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config file: %w", err)
+	}
+	dec := yaml.NewDecoder(strings.NewReader(string(data)))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil {
+		return fmt.Errorf("config file %s: %w", path, err)
+	}
+	return nil
+}
+
+// ApplyEnv reads SHRIKE_DATA_DIR, SHRIKE_LISTEN, SHRIKE_NATS_LISTEN and
+// SHRIKE_HEARTBEAT_INTERVAL.
+func (c *Config) ApplyEnv(getenv func(string) string) error {
+	var errs []error
+	if v := getenv("SHRIKE_DATA_DIR"); v != "" {
+		c.DataDir = v
+	}
+	if v := getenv("SHRIKE_LISTEN"); v != "" {
+		c.Listen = v
+	}
+	if v := getenv("SHRIKE_NATS_LISTEN"); v != "" {
+		c.NATSListen = v
+	}
+	if v := getenv("SHRIKE_HEARTBEAT_INTERVAL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("SHRIKE_HEARTBEAT_INTERVAL: %w", err))
+		}
+		c.HeartbeatInterval = d
+	}
+	return errors.Join(errs...)
+}
+
+// Validate reports every problem with the configuration at once.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("data_dir: must not be empty"))
+	}
+	for name, addr := range map[string]string{"listen": c.Listen, "nats_listen": c.NATSListen} {
+		if _, port, err := net.SplitHostPort(addr); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %q is not host:port", name, addr))
+		} else if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+			errs = append(errs, fmt.Errorf("%s: invalid port %q", name, port))
+		}
+	}
+	positive := map[string]time.Duration{
+		"heartbeat_interval": c.HeartbeatInterval, "heartbeat_timeout": c.HeartbeatTimeout,
+		"dispatch_grace": c.DispatchGrace, "schedule_interval": c.ScheduleInterval,
+		"request_timeout": c.RequestTimeout, "session_ttl": c.SessionTTL,
+	}
+	for name, d := range positive {
+		if d <= 0 {
+			errs = append(errs, fmt.Errorf("%s: must be positive", name))
+		}
+	}
+	if c.KillGrace < 0 {
+		errs = append(errs, errors.New("kill_grace: must not be negative"))
+	}
+	if c.HeartbeatTimeout > 0 && c.HeartbeatTimeout < 2*c.HeartbeatInterval {
+		errs = append(errs, errors.New("heartbeat_timeout: must be at least twice heartbeat_interval"))
+	}
+	switch strings.ToUpper(c.Synchronous) {
+	case "FULL", "NORMAL":
+	default:
+		errs = append(errs, fmt.Errorf("sqlite_synchronous: %q is not FULL or NORMAL", c.Synchronous))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,192 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/shrike-grid/shrike/api"
+	"github.com/shrike-grid/shrike/scheduler"
+)
+
+// queueWindow is how many tasks from the head of the queue one cycle
+// examines; the rest wait for the next cycle.
+const queueWindow = 20_000
+
+// scheduleLoop runs a scheduling cycle whenever something may have changed
+// (a submission, an attempt's end, a node joining) and at least every
+// ScheduleInterval.
+func (s *Server) scheduleLoop(ctx context.Context) error {
+	t := time.NewTicker(s.cfg.ScheduleInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-s.wake:
+		case <-t.C:
+		}
+		s.cycle()
+	}
+}
+
+// cycle takes a snapshot, asks the pure scheduler for a plan, and applies
+// the plan: each placement is re-checked against the current state (the
+// task still waits, the node is still alive with room), made durable, and
+// only then sent to its node, one batch per node.
+func (s *Server) cycle() {
+	s.mu.Lock()
+	snap := s.snapshot()
+	s.mu.Unlock()
+	if len(snap.Queue) == 0 {
+		return
+	}
+	plan := scheduler.Schedule(snap)
+
+	var c change
+	s.mu.Lock()
+	now := s.now()
+	for _, pl := range plan.Placements {
+		s.place(pl, now, &c)
+	}
+	for _, u := range plan.Unplaced {
+		if t := s.tasks[u.TaskID]; t != nil {
+			t.unplaced = u.Reasons
+		}
+	}
+	s.mu.Unlock()
+	_ = s.commitChange(&c)
+}
+
+// snapshot builds the scheduler's input. Called with s.mu held.
+func (s *Server) snapshot() scheduler.Snapshot {
+	head := s.ready.head(queueWindow)
+	snap := scheduler.Snapshot{Now: s.now(), Queue: make([]scheduler.QueuedTask, len(head))}
+	for i, t := range head {
+		snap.Queue[i] = t.queuedTask()
+	}
+	for _, n := range s.reg.Nodes() {
+		cpu, mem, slots := n.Free()
+		sn := scheduler.Node{Name: n.Name, MilliCPU: cpu, Memory: mem, Slots: slots}
+		switch {
+		case !n.Alive():
+			sn.Unavailable = "node is down"
+		case n.Unconfirmed:
+			sn.Unavailable = "node has not reconnected since the server started"
+		}
+		snap.Nodes = append(snap.Nodes, sn)
+	}
+	return snap
+}
+
+// place applies one placement if it still holds. Called with s.mu held.
+func (s *Server) place(pl scheduler.Placement, now time.Time, c *change) {
+	t := s.tasks[pl.TaskID]
+	if t == nil || !t.queued || api.TaskState(t.rec.State) != api.TaskPending {
+		return
+	}
+	n := s.reg.Get(pl.Node)
+	if n == nil || !n.Fits(t.spec.Resources.MilliCPU(), int64(t.spec.Resources.Memory)) {
+		return
+	}
+	s.ready.remove(t)
+	t.unplaced = nil
+	t.rec.Attempt++
+	t.rec.State = string(api.TaskRunning)
+	t.rec.Node = n.Name
+	t.rec.DispatchedAt = timePtr(now)
+	t.rec.StartedAt, t.rec.FinishedAt, t.rec.ExitCode = nil, nil, nil
+	t.nodes = append(t.nodes[:min(len(t.nodes), t.rec.Attempt-1)], n.Name)
+	n.Allocate(t.key(), allocFor(t, now))
+	c.task(t)
+	c.taskEvent(t, "")
+	if api.JobState(t.job.rec.State) == api.JobPending {
+		s.setJobState(t.job, api.JobRunning, c)
+	}
+	c.start(n.Name, s.startTask(t))
+}
+
+// sendStart sends one node its batch of starts. A start the node rejects
+// ends that attempt with an error; a lost request is healed by the node's
+// next heartbeat (the attempt is missing there, so it is retried).
+func (s *Server) sendStart(node string, batch []api.StartTask) {
+	var reply api.CommandReply
+	err := s.request(api.SubjectCommand(node), api.Command{Start: &api.StartRequest{Tasks: batch}}, &reply)
+	if errors.Is(err, errNotConnected) {
+		s.undeliverable(node, batch)
+		return
+	}
+	if err != nil {
+		s.log.Warn("start request failed", "node", node, "tasks", len(batch), "err", err)
+		return
+	}
+	if len(reply.Rejected) == 0 {
+		return
+	}
+	now := s.now()
+	results := make([]api.TaskResult, len(reply.Rejected))
+	for i, r := range reply.Rejected {
+		results[i] = api.TaskResult{TaskRef: r.TaskRef, Outcome: api.OutcomeError, ExitCode: -1,
+			Error: "node refused to start it: " + r.Reason, StartedAt: now, FinishedAt: now}
+	}
+	s.applyResults(node, results)
+}
+
+// sendKill asks a node to stop attempts.
+func (s *Server) sendKill(node string, refs []api.TaskRef) {
+	var reply api.CommandReply
+	if err := s.request(api.SubjectCommand(node), api.Command{Kill: &api.KillRequest{Tasks: refs}}, &reply); err != nil {
+		s.log.Warn("kill request failed; the node's next heartbeat repeats it", "node", node, "err", err)
+	}
+}
+
+// errNotConnected: nobody listens on the node's subject, so a request
+// certainly did not reach it.
+var errNotConnected = errors.New("node is not connected")
+
+// undeliverable hands back starts that certainly never reached their node:
+// the attempts never ran, so they are undone without counting against the
+// task.
+func (s *Server) undeliverable(node string, batch []api.StartTask) {
+	var c change
+	s.mu.Lock()
+	n := s.reg.Get(node)
+	for _, st := range batch {
+		t := s.tasks[st.TaskID]
+		if n != nil {
+			n.Release(st.Key())
+		}
+		if t == nil || t.key() != st.Key() || api.TaskState(t.rec.State) != api.TaskRunning {
+			continue
+		}
+		t.rec.Attempt--
+		t.nodes = t.nodes[:t.rec.Attempt]
+		t.rec.State, t.rec.Node, t.rec.DispatchedAt = string(api.TaskPending), "", nil
+		c.task(t)
+		c.taskEvent(t, "node "+node+" was not connected; waiting for another placement")
+		s.reconcileJob(t.job, &c)
+	}
+	c.wake = true
+	s.mu.Unlock()
+	s.log.Info("start not delivered: node not connected", "node", node, "tasks", len(batch))
+	_ = s.commitChange(&c)
+}
+
+// request sends a JSON request to a node and decodes the reply.
+func (s *Server) request(subject string, req, reply any) error {
+	data, err := json.Marshal(req)
+	if err != nil {
+		return err
+	}
+	msg, err := s.nc.Request(subject, data, s.cfg.RequestTimeout)
+	if errors.Is(err, nats.ErrNoResponders) {
+		return errNotConnected
+	}
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(msg.Data, reply)
+}

@@ -1,0 +1,61 @@
+package server
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/shrike-grid/shrike/api"
+	"github.com/shrike-grid/shrike/store"
+)
+
+// eventsStream is the JetStream stream that keeps published events.
+const eventsStream = "EVENTS"
+
+func (c *change) taskEvent(t *taskState, info string) {
+	c.events = append(c.events, api.Event{
+		Time: time.Now(), Kind: "task", JobID: t.rec.JobID, Task: t.rec.Name,
+		Node: t.rec.Node, State: t.rec.State, Info: info,
+	})
+}
+
+func (c *change) jobEvent(j *jobState) {
+	c.events = append(c.events, api.Event{Time: time.Now(), Kind: "job", JobID: j.rec.ID, State: j.rec.State})
+}
+
+func (c *change) nodeEvent(name string, state api.NodeState, info string) {
+	c.events = append(c.events, api.Event{Time: time.Now(), Kind: "node", Node: name, State: string(state), Info: info})
+}
+
+func storeJobState(j *jobState) store.JobStateUpdate {
+	return store.JobStateUpdate{ID: j.rec.ID, State: j.rec.State, FinishedAt: j.rec.FinishedAt}
+}
+
+// setupEvents creates the JetStream stream that keeps a week of events, so
+// that clients can catch up on what they missed. Failure only loses the
+// history, so it is logged, not fatal.
+func (s *Server) setupEvents() {
+	js, err := s.nc.JetStream()
+	if err == nil {
+		_, err = js.AddStream(&nats.StreamConfig{
+			Name: eventsStream, Subjects: []string{api.SubjectEvents + ".>"},
+			Storage: nats.FileStorage, MaxAge: 7 * 24 * time.Hour, Discard: nats.DiscardOld,
+		})
+	}
+	if err != nil {
+		s.log.Warn("events stream unavailable", "err", err)
+	}
+}
+
+// publishEvents sends events on shrike.events.<kind> (core NATS: the
+// stream stores them; a publish failure never blocks state changes).
+func (s *Server) publishEvents(events []api.Event) {
+	for _, e := range events {
+		data, err := json.Marshal(e)
+		if err != nil {
+			continue
+		}
+		_ = s.nc.Publish(api.SubjectEvents+"."+e.Kind, data)
+	}
+}

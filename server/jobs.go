@@ -1,0 +1,113 @@
+package server
+
+import (
+	"fmt"
+
+	"github.com/shrike-grid/shrike/api"
+	"github.com/shrike-grid/shrike/scheduler"
+)
+
+// reconcileJob applies the DAG rules to j after any of its tasks changed:
+// newly ready tasks join the queue, tasks behind a failed dependency are
+// skipped, and the job's own state follows. Called with s.mu held.
+func (s *Server) reconcileJob(j *jobState, c *change) {
+	if api.JobState(j.rec.State).Terminal() {
+		return
+	}
+	tr := scheduler.Reconcile(j.views())
+	now := s.now()
+	for _, i := range tr.Skip {
+		t := j.tasks[i]
+		s.ready.remove(t)
+		t.rec.State = string(api.TaskSkipped)
+		t.rec.Error = "skipped: a task it depends on did not finish"
+		t.rec.FinishedAt = timePtr(now)
+		c.task(t)
+		c.taskEvent(t, t.rec.Error)
+	}
+	for _, i := range tr.Ready {
+		s.ready.push(j.tasks[i])
+		c.wake = true
+	}
+	s.setJobState(j, tr.JobState, c)
+}
+
+// setJobState records a job state change.
+func (s *Server) setJobState(j *jobState, state api.JobState, c *change) {
+	if api.JobState(j.rec.State) == state {
+		return
+	}
+	j.rec.State = string(state)
+	if state.Terminal() {
+		j.rec.FinishedAt = timePtr(s.now())
+		c.retire = append(c.retire, j.rec.ID)
+	}
+	c.m.JobStates = append(c.m.JobStates, storeJobState(j))
+	c.jobEvent(j)
+}
+
+// endAttempt applies the result of a task attempt: the retry policy picks
+// the task's next state, then the job is reconciled.
+func (s *Server) endAttempt(t *taskState, r api.TaskResult, c *change) {
+	s.ready.remove(t)
+	exit := r.ExitCode
+	t.rec.ExitCode = &exit
+	if !r.StartedAt.IsZero() {
+		t.rec.StartedAt = timePtr(r.StartedAt)
+	}
+	t.rec.FinishedAt = timePtr(r.FinishedAt)
+	dec := scheduler.Retry(scheduler.Attempt{
+		Outcome: r.Outcome, Failures: t.rec.Failures, NodeLosses: t.rec.NodeLosses,
+		MaxAttempts: t.spec.MaxAttempts, ExitCode: r.ExitCode, Error: r.Error,
+	})
+	s.applyRetry(t, dec, c)
+}
+
+// loseAttempt hands back an attempt whose node was lost. It does not count
+// against max_attempts, only against the node-loss budget.
+func (s *Server) loseAttempt(t *taskState, c *change, reason string) {
+	dec := scheduler.Retry(scheduler.Attempt{
+		NodeLost: true, Failures: t.rec.Failures, NodeLosses: t.rec.NodeLosses, MaxAttempts: t.spec.MaxAttempts,
+	})
+	if reason != "" {
+		dec.Reason = reason + "; " + dec.Reason
+	}
+	t.rec.FinishedAt = timePtr(s.now())
+	s.applyRetry(t, dec, c)
+}
+
+func (s *Server) applyRetry(t *taskState, dec scheduler.RetryDecision, c *change) {
+	t.rec.State = string(dec.State)
+	t.rec.Failures = dec.Failures
+	t.rec.NodeLosses = dec.NodeLosses
+	if dec.State == api.TaskFinished {
+		t.rec.Error = ""
+	} else {
+		t.rec.Error = dec.Reason
+	}
+	if dec.State == api.TaskPending {
+		t.rec.Node = ""
+	}
+	c.task(t)
+	c.taskEvent(t, dec.Reason)
+	s.reconcileJob(t.job, c)
+}
+
+// startTask builds the node's start message for t's current attempt.
+func (s *Server) startTask(t *taskState) api.StartTask {
+	spec, job := t.spec, t.job
+	env := make(map[string]string, len(job.spec.Variables)+len(spec.Env))
+	for k, v := range job.spec.Variables {
+		env[k] = v
+	}
+	for k, v := range spec.Env {
+		env[k] = v
+	}
+	return api.StartTask{
+		TaskRef: t.ref(), JobName: job.spec.Name,
+		Command: spec.Command, Script: spec.Script, Lua: spec.Lua, Env: env,
+		Walltime: spec.Walltime, KillGrace: api.Duration(s.cfg.KillGrace),
+	}
+}
+
+func taskLabel(t *taskState) string { return fmt.Sprintf("job %d task %s", t.rec.JobID, t.rec.Name) }

@@ -1,0 +1,97 @@
+package server
+
+import (
+	"context"
+	"time"
+
+	"github.com/shrike-grid/shrike/api"
+	"github.com/shrike-grid/shrike/rest"
+)
+
+// KillJob implements rest.Backend. Pending tasks are killed at once;
+// running attempts are marked KILLED and stopped on their nodes, keeping
+// their reservations until the nodes confirm.
+func (s *Server) KillJob(ctx context.Context, p rest.Principal, id int64) error {
+	var c change
+	s.mu.Lock()
+	j := s.jobs[id]
+	if j == nil {
+		s.mu.Unlock()
+		return s.killUnindexed(ctx, p, id)
+	}
+	if !visible(p, j.rec.Owner) {
+		s.mu.Unlock()
+		return jobNotFound(id)
+	}
+	now := s.now()
+	for _, t := range j.tasks {
+		switch api.TaskState(t.rec.State) {
+		case api.TaskPending:
+			s.ready.remove(t)
+		case api.TaskRunning:
+			c.kill(t.rec.Node, t.ref())
+		default:
+			continue
+		}
+		t.rec.State = string(api.TaskKilled)
+		t.rec.Error = "killed by " + p.Name
+		t.rec.FinishedAt = timePtr(now)
+		c.task(t)
+		c.taskEvent(t, t.rec.Error)
+	}
+	s.setJobState(j, api.JobKilled, &c)
+	s.mu.Unlock()
+	return s.commitChange(&c)
+}
+
+// killUnindexed answers a kill for a job that is not in the index: either
+// it is over, it does not exist, or its submission is being committed
+// right now (then the kill is retried briefly).
+func (s *Server) killUnindexed(ctx context.Context, p rest.Principal, id int64) error {
+	rec, _, _, err := s.loadJob(ctx, p, id)
+	if err != nil {
+		return err
+	}
+	if api.JobState(rec.State).Terminal() {
+		return api.Errorf(api.CodeConflict, "job %d is already %s", id, rec.State)
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(50 * time.Millisecond):
+	}
+	return s.KillJob(ctx, p, id)
+}
+
+// TaskLog implements rest.Backend.
+func (s *Server) TaskLog(ctx context.Context, p rest.Principal, jobID int64, task string, attempt int, offset int64, max int) (rest.LogPage, error) {
+	_, _, tasks, err := s.loadJob(ctx, p, jobID)
+	if err != nil {
+		return rest.LogPage{}, err
+	}
+	for _, t := range tasks {
+		if t.Name != task {
+			continue
+		}
+		if attempt <= 0 {
+			attempt = t.Attempt
+		}
+		if attempt > t.Attempt || attempt <= 0 {
+			done := api.TaskState(t.State).Terminal()
+			if attempt > t.Attempt && t.Attempt > 0 {
+				return rest.LogPage{}, api.Errorf(api.CodeNotFound, "task %s has run %d attempt(s), not %d", task, t.Attempt, attempt)
+			}
+			return rest.LogPage{Next: offset, Attempt: attempt, Done: done}, nil
+		}
+		k := api.TaskKey{TaskID: t.ID, Attempt: attempt}
+		data, err := s.logs.read(jobID, k, offset, max)
+		if err != nil {
+			return rest.LogPage{}, err
+		}
+		over := attempt < t.Attempt || api.TaskState(t.State).Terminal()
+		next := offset + int64(len(data))
+		done := over && s.logs.complete(jobID, k) && next >= s.logs.size(jobID, k)
+		return rest.LogPage{Data: data, Next: next, Attempt: attempt, Done: done}, nil
+	}
+	return rest.LogPage{}, api.Errorf(api.CodeNotFound, "job %d has no task %q", jobID, task)
+}

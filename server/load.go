@@ -1,0 +1,88 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/shrike-grid/shrike/api"
+	"github.com/shrike-grid/shrike/rm"
+	"github.com/shrike-grid/shrike/store"
+)
+
+// load rebuilds the in-memory index from the store at start: nodes (given
+// one heartbeat timeout to come back), every non-terminal job, the
+// reservations of attempts that were running, and the ready queue.
+func (s *Server) load(ctx context.Context) error {
+	var err error
+	if s.nextJob, s.nextTask, err = s.store.MaxIDs(ctx); err != nil {
+		return err
+	}
+	now := s.now()
+	nodes, err := s.store.ListNodes(ctx)
+	if err != nil {
+		return err
+	}
+	for _, nr := range nodes {
+		var facts api.NodeFacts
+		if err := json.Unmarshal(nr.Facts, &facts); err != nil {
+			return fmt.Errorf("node %s: stored facts: %w", nr.Name, err)
+		}
+		s.reg.Restore(nr.Name, nr.Instance, facts, api.NodeState(nr.State), nr.RegisteredAt, now)
+	}
+	jobs, tasks, err := s.store.LoadActive(ctx)
+	if err != nil {
+		return err
+	}
+	byJob := make(map[int64][]store.TaskRecord, len(jobs))
+	for _, t := range tasks {
+		byJob[t.JobID] = append(byJob[t.JobID], t)
+	}
+	var c change
+	for _, jr := range jobs {
+		j, err := newJobState(jr, byJob[jr.ID])
+		if err != nil {
+			return err
+		}
+		s.jobs[jr.ID] = j
+		for _, t := range j.tasks {
+			s.tasks[t.rec.ID] = t
+			if api.TaskState(t.rec.State) == api.TaskRunning {
+				s.restoreAlloc(t, &c)
+			}
+		}
+		s.reconcileJob(j, &c)
+	}
+	s.log.Info("state loaded", "jobs", len(jobs), "tasks", len(tasks), "nodes", len(nodes), "ready", s.ready.live)
+	if c.m.Empty() {
+		return nil
+	}
+	if err := s.store.Apply(ctx, c.m); err != nil {
+		return err
+	}
+	for _, id := range c.retire {
+		s.retireJob(id)
+	}
+	return nil
+}
+
+// restoreAlloc puts a running attempt's reservation back on its node; an
+// attempt whose node is unknown is handed back to the scheduler as lost.
+func (s *Server) restoreAlloc(t *taskState, c *change) {
+	n := s.reg.Get(t.rec.Node)
+	if n == nil || !n.Alive() {
+		s.loseAttempt(t, c, "its node is unknown after a server restart")
+		return
+	}
+	dispatched := s.now()
+	if t.rec.DispatchedAt != nil {
+		dispatched = *t.rec.DispatchedAt
+	}
+	n.Allocate(t.key(), allocFor(t, dispatched))
+}
+
+// allocFor is the reservation an attempt of t holds.
+func allocFor(t *taskState, dispatched time.Time) rm.Alloc {
+	return rm.Alloc{JobID: t.rec.JobID, Task: t.rec.Name, MilliCPU: t.spec.Resources.MilliCPU(), Memory: int64(t.spec.Resources.Memory), DispatchedAt: dispatched}
+}

@@ -1,0 +1,161 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"encoding/json"
+	"github.com/nats-io/nats.go"
+
+	"github.com/shrike-grid/shrike/api"
+)
+
+// logStore keeps task output under <data-dir>/logs/<job>/<task>-<attempt>.log.
+// Nodes stream chunks live; each chunk carries its offset, so a repeated
+// chunk is harmless. When an attempt ends its result says how long the
+// output is, and whatever did not arrive live is fetched from the node.
+type logStore struct {
+	dir string
+
+	mu       sync.Mutex
+	expected map[api.TaskKey]int64 // total size from the attempt's result
+	fetching map[api.TaskKey]bool
+	fetch    func(node string, jobID int64, k api.TaskKey) // set by the server
+}
+
+func newLogStore(dir string) *logStore {
+	return &logStore{dir: dir, expected: make(map[api.TaskKey]int64), fetching: make(map[api.TaskKey]bool)}
+}
+
+func (l *logStore) path(jobID int64, k api.TaskKey) string {
+	return filepath.Join(l.dir, fmt.Sprint(jobID), fmt.Sprintf("%d-%d.log", k.TaskID, k.Attempt))
+}
+
+// write stores a chunk at its offset.
+func (l *logStore) write(jobID int64, k api.TaskKey, offset int64, data []byte) error {
+	p := l.path(jobID, k)
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE, 0o600)
+	if errors.Is(err, os.ErrNotExist) {
+		if err = os.MkdirAll(filepath.Dir(p), 0o700); err == nil {
+			f, err = os.OpenFile(p, os.O_WRONLY|os.O_CREATE, 0o600)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteAt(data, offset)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func (l *logStore) size(jobID int64, k api.TaskKey) int64 {
+	fi, err := os.Stat(l.path(jobID, k))
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
+// read returns up to max bytes from offset.
+func (l *logStore) read(jobID int64, k api.TaskKey, offset int64, max int) ([]byte, error) {
+	f, err := os.Open(l.path(jobID, k))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	buf := make([]byte, max)
+	n, err := f.ReadAt(buf, offset)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	return buf[:n], nil
+}
+
+// expect records an attempt's final output size; if some is missing, the
+// rest is fetched from the node after a short delay (chunks still in
+// flight usually land first).
+func (l *logStore) expect(jobID int64, k api.TaskKey, size int64, node string) {
+	l.mu.Lock()
+	l.expected[k] = size
+	need := size > 0 && !l.fetching[k]
+	if need {
+		l.fetching[k] = true
+	}
+	l.mu.Unlock()
+	if !need {
+		return
+	}
+	time.AfterFunc(300*time.Millisecond, func() {
+		if l.size(jobID, k) < size && l.fetch != nil {
+			l.fetch(node, jobID, k)
+		}
+		l.mu.Lock()
+		delete(l.fetching, k)
+		l.mu.Unlock()
+	})
+}
+
+// complete reports whether all of an ended attempt's output is here.
+func (l *logStore) complete(jobID int64, k api.TaskKey) bool {
+	l.mu.Lock()
+	want, known := l.expected[k]
+	busy := l.fetching[k]
+	l.mu.Unlock()
+	if busy {
+		return false
+	}
+	return !known || l.size(jobID, k) >= want
+}
+
+// handleLog stores a live chunk of output from the node that runs it.
+func (s *Server) handleLog(msg *nats.Msg) {
+	var ch api.LogChunk
+	node := nodeFromSubject(msg.Subject)
+	if err := json.Unmarshal(msg.Data, &ch); err != nil || len(ch.Data) == 0 {
+		return
+	}
+	s.mu.Lock()
+	t := s.tasks[ch.TaskID]
+	ok := t != nil && t.ranOn(ch.Attempt, node)
+	var jobID int64
+	if ok {
+		jobID = t.rec.JobID
+	}
+	s.mu.Unlock()
+	if !ok {
+		return
+	}
+	if err := s.logs.write(jobID, ch.Key(), ch.Offset, ch.Data); err != nil {
+		s.log.Warn("storing task output failed", "task", ch.TaskID, "err", err)
+	}
+}
+
+// fetchLog pulls the missing end of an attempt's output from its node.
+func (s *Server) fetchLog(node string, jobID int64, k api.TaskKey) {
+	const chunk = 1 << 20
+	for range 1024 {
+		off := s.logs.size(jobID, k)
+		var reply api.CommandReply
+		req := api.Command{FetchLog: &api.FetchLogRequest{TaskRef: api.TaskRef{TaskID: k.TaskID, Attempt: k.Attempt}, Offset: off, Max: chunk}}
+		if err := s.request(api.SubjectCommand(node), req, &reply); err != nil || reply.Error != nil || reply.Log == nil || len(reply.Log.Data) == 0 {
+			return
+		}
+		if err := s.logs.write(jobID, k, reply.Log.Offset, reply.Log.Data); err != nil {
+			s.log.Warn("storing fetched output failed", "task", k.TaskID, "err", err)
+			return
+		}
+		if reply.Log.EOF {
+			return
+		}
+	}
+}

@@ -1,0 +1,189 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/shrike-grid/shrike/api"
+	"github.com/shrike-grid/shrike/rm"
+	"github.com/shrike-grid/shrike/store"
+)
+
+// subscribe wires the node-facing NATS subjects.
+func (s *Server) subscribe() error {
+	subs := []struct {
+		subject string
+		handler nats.MsgHandler
+	}{
+		{api.SubjectRegister, s.handleRegister},
+		{"shrike.node.*.heartbeat", s.handleHeartbeat},
+		{"shrike.node.*.report", s.handleReport},
+		{"shrike.node.*.log", s.handleLog},
+	}
+	for _, sub := range subs {
+		ns, err := s.nc.Subscribe(sub.subject, sub.handler)
+		if err != nil {
+			return err
+		}
+		_ = ns.SetPendingLimits(-1, -1)
+	}
+	return s.nc.Flush()
+}
+
+// respond sends a JSON reply.
+func (s *Server) respond(msg *nats.Msg, v any) {
+	data, err := json.Marshal(v)
+	if err == nil {
+		err = msg.Respond(data)
+	}
+	if err != nil {
+		s.log.Debug("reply failed", "subject", msg.Subject, "err", err)
+	}
+}
+
+// handleRegister records a node's (re-)registration and reconciles what
+// it reports it runs with what the server believes it runs.
+func (s *Server) handleRegister(msg *nats.Msg) {
+	var req api.RegisterRequest
+	if err := json.Unmarshal(msg.Data, &req); err != nil {
+		s.respond(msg, api.RegisterReply{Error: errorReply(api.CodeBadRequest, "bad registration: %v", err)})
+		return
+	}
+	if err := api.ValidateNodeName(req.Name); err != nil {
+		s.respond(msg, api.RegisterReply{Error: errorReply(api.CodeBadRequest, "%v", err)})
+		return
+	}
+	var c change
+	s.mu.Lock()
+	now := s.now()
+	prev := s.reg.Get(req.Name)
+	wasDown := prev != nil && !prev.Alive()
+	n := s.reg.Register(req.Name, req.Instance, req.Facts, now)
+	kill := s.reconcileNode(n, req.Running, now, &c)
+	c.m.Nodes = append(c.m.Nodes, nodeRecord(n))
+	info := "registered"
+	if wasDown {
+		info = "came back"
+	}
+	c.nodeEvent(n.Name, n.State, info)
+	c.wake = true
+	s.mu.Unlock()
+	if err := s.commitChange(&c); err != nil {
+		s.respond(msg, api.RegisterReply{Error: errorReply(api.CodeUnavailable, "server cannot store the registration")})
+		return
+	}
+	s.log.Info("node registered", "node", req.Name, "cpus", req.Facts.CPUs, "slots", req.Facts.Slots, "running", len(req.Running))
+	s.respond(msg, api.RegisterReply{NodeID: req.Name, HeartbeatInterval: api.Duration(s.cfg.HeartbeatInterval), Kill: kill})
+}
+
+// handleHeartbeat records liveness and reconciles running attempts. A node
+// the server does not know (or knows under another instance, or as DOWN)
+// is asked to register again.
+func (s *Server) handleHeartbeat(msg *nats.Msg) {
+	var hb api.Heartbeat
+	name := nodeFromSubject(msg.Subject)
+	if err := json.Unmarshal(msg.Data, &hb); err != nil || hb.Name != name {
+		s.respond(msg, api.HeartbeatReply{Error: errorReply(api.CodeBadRequest, "bad heartbeat")})
+		return
+	}
+	var c change
+	s.mu.Lock()
+	n := s.reg.Get(name)
+	if n == nil || n.Instance != hb.Instance || !n.Alive() {
+		s.mu.Unlock()
+		s.respond(msg, api.HeartbeatReply{Reregister: true})
+		return
+	}
+	now := s.now()
+	s.reg.Heartbeat(n, hb.MemoryFree, hb.Load1, now)
+	kill := s.reconcileNode(n, hb.Running, now, &c)
+	s.mu.Unlock()
+	if err := s.commitChange(&c); err != nil {
+		return
+	}
+	s.respond(msg, api.HeartbeatReply{Kill: kill})
+}
+
+// reconcileNode compares what node n reports it runs with the server's
+// reservations on it. Attempts the server no longer wants are returned to
+// be killed; reserved attempts the node does not have (and that were sent
+// longer than DispatchGrace ago) were lost and are retried. Called with
+// s.mu held.
+func (s *Server) reconcileNode(n *rm.Node, running []api.TaskRef, now time.Time, c *change) []api.TaskRef {
+	reported := make(map[api.TaskKey]bool, len(running))
+	var kill []api.TaskRef
+	for _, ref := range running {
+		k := ref.Key()
+		reported[k] = true
+		t := s.tasks[k.TaskID]
+		if t != nil && api.TaskState(t.rec.State) == api.TaskRunning && t.key() == k && t.rec.Node == n.Name {
+			dispatched := now
+			if t.rec.DispatchedAt != nil {
+				dispatched = *t.rec.DispatchedAt
+			}
+			n.Allocate(k, allocFor(t, dispatched)) // re-attach (no-op if held)
+			continue
+		}
+		if _, held := n.Alloc(k); held {
+			continue // killed or stale, still winding down: keep its reservation
+		}
+		kill = append(kill, ref)
+	}
+	for _, k := range n.Allocs() {
+		if reported[k] {
+			continue
+		}
+		a, _ := n.Alloc(k)
+		if now.Sub(a.DispatchedAt) < s.cfg.DispatchGrace {
+			continue
+		}
+		n.Release(k)
+		if t := s.tasks[k.TaskID]; t != nil && t.key() == k && api.TaskState(t.rec.State) == api.TaskRunning {
+			s.loseAttempt(t, c, "the node no longer runs it")
+		}
+	}
+	return kill
+}
+
+// livenessLoop declares DOWN the nodes that missed their heartbeats.
+func (s *Server) livenessLoop(ctx context.Context) error {
+	t := time.NewTicker(s.cfg.HeartbeatInterval / 2)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		s.checkLiveness()
+	}
+}
+
+func (s *Server) checkLiveness() {
+	var c change
+	s.mu.Lock()
+	now := s.now()
+	for _, n := range s.reg.Expired(now, s.cfg.HeartbeatTimeout) {
+		lost := s.reg.MarkDown(n)
+		s.log.Warn("node down: missed its heartbeats", "node", n.Name, "last_seen", n.LastSeen, "attempts", len(lost))
+		c.m.Nodes = append(c.m.Nodes, nodeRecord(n))
+		c.nodeEvent(n.Name, n.State, "missed its heartbeats")
+		for k := range lost {
+			if t := s.tasks[k.TaskID]; t != nil && t.key() == k && api.TaskState(t.rec.State) == api.TaskRunning {
+				s.loseAttempt(t, &c, "node "+n.Name+" went down")
+			}
+		}
+		c.wake = true
+	}
+	s.mu.Unlock()
+	_ = s.commitChange(&c)
+}
+
+// nodeRecord is the store row of a node.
+func nodeRecord(n *rm.Node) store.NodeRecord {
+	facts, _ := json.Marshal(n.Facts)
+	return store.NodeRecord{Name: n.Name, State: string(n.State), Instance: n.Instance, Facts: facts, RegisteredAt: n.RegisteredAt, LastSeen: n.LastSeen}
+}

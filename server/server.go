@@ -1,0 +1,240 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	natsd "github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/shrike-grid/shrike/api"
+	"github.com/shrike-grid/shrike/rest"
+	"github.com/shrike-grid/shrike/rm"
+	"github.com/shrike-grid/shrike/store"
+)
+
+// Server is a running Shrike server. New prepares everything that can fail
+// (data dir, store, NATS, listeners) so that errors surface before Run.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	store    store.Store
+	commit   *store.Committer
+	ns       *natsd.Server
+	nc       *nats.Conn
+	httpLn   net.Listener
+	logs     *logStore
+	sessions sessions
+	now      func() time.Time
+
+	nodeToken    string
+	adminCreated bool
+
+	mu       sync.Mutex // guards everything below
+	jobs     map[int64]*jobState
+	tasks    map[int64]*taskState
+	ready    readyQueue
+	reg      *rm.Registry
+	nextJob  int64
+	nextTask int64
+
+	wake  chan struct{}
+	fatal chan error
+}
+
+var _ rest.Backend = (*Server)(nil)
+
+// New opens the data dir, store and NATS server and rebuilds the in-memory
+// state from the store.
+func New(cfg Config) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid configuration:\n%w", err)
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	s := &Server{
+		cfg: cfg, log: log, now: time.Now,
+		jobs: make(map[int64]*jobState), tasks: make(map[int64]*taskState),
+		reg: rm.NewRegistry(), wake: make(chan struct{}, 1), fatal: make(chan error, 1),
+	}
+	if err := s.open(); err != nil {
+		s.closeAll()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Server) open() error {
+	var err error
+	s.store, err = store.OpenSQLite(filepath.Join(s.cfg.DataDir, "shrike.db"), store.SQLiteOptions{Synchronous: strings.ToUpper(s.cfg.Synchronous), Logger: s.log})
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	s.commit = store.NewCommitter(s.store, s.log)
+	s.logs = newLogStore(filepath.Join(s.cfg.DataDir, "logs"))
+	s.logs.fetch = s.fetchLog
+	ctx := context.Background()
+	if s.adminCreated, err = bootstrapAdmin(ctx, s.store, s.cfg.DataDir, s.now()); err != nil {
+		return err
+	}
+	if s.nodeToken, _, err = loadOrCreateSecret(filepath.Join(s.cfg.DataDir, NodeTokenFile)); err != nil {
+		return fmt.Errorf("node token: %w", err)
+	}
+	if err := s.load(ctx); err != nil {
+		return fmt.Errorf("loading state: %w", err)
+	}
+	secret := randomToken(24)
+	if s.ns, err = startNATS(s.cfg.NATSListen, s.cfg.DataDir, &nodeAuth{internalSecret: secret, nodeToken: s.nodeToken}); err != nil {
+		return err
+	}
+	if s.nc, err = connectInternal(s.ns, secret); err != nil {
+		return fmt.Errorf("nats: internal connection: %w", err)
+	}
+	if err := s.subscribe(); err != nil {
+		return err
+	}
+	s.setupEvents()
+	if s.httpLn, err = net.Listen("tcp", s.cfg.Listen); err != nil {
+		return fmt.Errorf("listen %s: %w", s.cfg.Listen, err)
+	}
+	return nil
+}
+
+// URL is the REST API's base URL (http://host:port).
+func (s *Server) URL() string { return "http://" + s.httpLn.Addr().String() }
+
+// NATSURL is the URL nodes connect to.
+func (s *Server) NATSURL() string { return s.ns.ClientURL() }
+
+// NodeToken is the enrollment token nodes present.
+func (s *Server) NodeToken() string { return s.nodeToken }
+
+// DataDir is where the server keeps its state.
+func (s *Server) DataDir() string { return s.cfg.DataDir }
+
+// AdminCreated reports whether this start created the admin user.
+func (s *Server) AdminCreated() bool { return s.adminCreated }
+
+// Run serves until ctx is cancelled or a service fails, then shuts down
+// cleanly: the HTTP server stops, in-flight writes are committed, NATS and
+// the store are closed.
+func (s *Server) Run(ctx context.Context) error {
+	defer s.closeAll()
+	g, ctx := errgroup.WithContext(ctx)
+	commitCtx, stopCommit := context.WithCancel(context.Background())
+	defer stopCommit()
+	commitDone := make(chan error, 1)
+	go func() { commitDone <- s.commit.Run(commitCtx) }()
+
+	httpSrv := &http.Server{Handler: rest.New(s, rest.Options{Logger: s.log}), ReadHeaderTimeout: 10 * time.Second}
+	g.Go(func() error {
+		if err := httpSrv.Serve(s.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("http: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error { return s.scheduleLoop(ctx) })
+	g.Go(func() error { return s.livenessLoop(ctx) })
+	g.Go(func() error {
+		select {
+		case <-ctx.Done():
+			return nil
+		case err := <-s.fatal:
+			return err
+		}
+	})
+	g.Go(func() error {
+		<-ctx.Done()
+		shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return httpSrv.Shutdown(shutCtx)
+	})
+	s.log.Info("server running", "url", s.URL(), "nats", s.NATSURL(), "data_dir", s.cfg.DataDir)
+	err := g.Wait()
+	if s.nc != nil {
+		_ = s.nc.Drain()
+	}
+	stopCommit()
+	if cerr := <-commitDone; cerr != nil && !errors.Is(cerr, context.Canceled) && err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// closeAll releases whatever open() acquired.
+func (s *Server) closeAll() {
+	if s.httpLn != nil {
+		_ = s.httpLn.Close()
+	}
+	if s.nc != nil {
+		s.nc.Close()
+	}
+	if s.ns != nil {
+		s.ns.Shutdown()
+		s.ns.WaitForShutdown()
+		s.ns = nil
+	}
+	if s.store != nil {
+		_ = s.store.Close()
+		s.store = nil
+	}
+}
+
+// fail stops the server: memory and store may have diverged.
+func (s *Server) fail(err error) {
+	s.log.Error("fatal error, stopping", "err", err)
+	select {
+	case s.fatal <- err:
+	default:
+	}
+}
+
+// persist waits for m to be durable; a failed write is fatal.
+func (s *Server) persist(m store.Mutation) error {
+	if m.Empty() {
+		return nil
+	}
+	if err := <-s.commit.Enqueue(m); err != nil {
+		err = fmt.Errorf("store write failed: %w", err)
+		s.fail(err)
+		return err
+	}
+	return nil
+}
+
+// kick wakes the scheduling loop (coalesced).
+func (s *Server) kick() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// nodeFromSubject extracts <name> from shrike.node.<name>.<kind>.
+func nodeFromSubject(subject string) string {
+	parts := strings.Split(subject, ".")
+	if len(parts) != 4 {
+		return ""
+	}
+	return parts[2]
+}
+
+// errorReply is a NATS reply carrying only an error.
+func errorReply(code api.Code, format string, args ...any) *api.Error {
+	return api.Errorf(code, format, args...)
+}

@@ -1,0 +1,141 @@
+package server
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/shrike-grid/shrike/api"
+	"github.com/shrike-grid/shrike/scheduler"
+	"github.com/shrike-grid/shrike/store"
+)
+
+// jobState is the in-memory index entry of a non-terminal job.
+type jobState struct {
+	rec   store.JobRecord // Spec is dropped once parsed
+	spec  api.JobSpec
+	tasks []*taskState
+}
+
+// taskState is one task of an indexed job.
+type taskState struct {
+	rec    store.TaskRecord
+	job    *jobState
+	spec   *api.TaskSpec
+	deps   []int
+	queued bool
+	// nodes[i] is the node that ran attempt i+1, so that late log chunks
+	// and results can be checked against the node that sends them.
+	nodes []string
+	// unplaced keeps the last cycle's reasons for `job explain`.
+	unplaced []scheduler.Reason
+}
+
+func (t *taskState) key() api.TaskKey { return api.TaskKey{TaskID: t.rec.ID, Attempt: t.rec.Attempt} }
+
+func (t *taskState) ref() api.TaskRef {
+	return api.TaskRef{TaskID: t.rec.ID, Attempt: t.rec.Attempt, JobID: t.rec.JobID, Task: t.rec.Name}
+}
+
+// ranOn reports whether attempt ran on node.
+func (t *taskState) ranOn(attempt int, node string) bool {
+	return attempt >= 1 && attempt <= len(t.nodes) && t.nodes[attempt-1] == node
+}
+
+func (t *taskState) queuedTask() scheduler.QueuedTask {
+	return scheduler.QueuedTask{
+		TaskID: t.rec.ID, JobID: t.rec.JobID, Index: t.rec.Index, Name: t.rec.Name,
+		Priority: t.job.spec.Priority, MilliCPU: t.spec.Resources.MilliCPU(), Memory: int64(t.spec.Resources.Memory),
+	}
+}
+
+// newJobState builds the index entry of a job from its records.
+func newJobState(rec store.JobRecord, tasks []store.TaskRecord) (*jobState, error) {
+	j := &jobState{rec: rec}
+	if err := json.Unmarshal(rec.Spec, &j.spec); err != nil {
+		return nil, fmt.Errorf("job %d: stored spec: %w", rec.ID, err)
+	}
+	j.rec.Spec = nil
+	if len(tasks) != len(j.spec.Tasks) {
+		return nil, fmt.Errorf("job %d: %d task rows for %d tasks in its spec", rec.ID, len(tasks), len(j.spec.Tasks))
+	}
+	index := make(map[string]int, len(j.spec.Tasks))
+	for i, ts := range j.spec.Tasks {
+		index[ts.Name] = i
+	}
+	j.tasks = make([]*taskState, len(tasks))
+	for _, tr := range tasks {
+		if tr.Index < 0 || tr.Index >= len(tasks) || j.tasks[tr.Index] != nil {
+			return nil, fmt.Errorf("job %d: bad task index %d", rec.ID, tr.Index)
+		}
+		t := &taskState{rec: tr, job: j, spec: &j.spec.Tasks[tr.Index]}
+		for _, d := range t.spec.DependsOn {
+			t.deps = append(t.deps, index[d])
+		}
+		if tr.Attempt > 0 {
+			t.nodes = make([]string, tr.Attempt)
+			t.nodes[tr.Attempt-1] = tr.Node
+		}
+		j.tasks[tr.Index] = t
+	}
+	return j, nil
+}
+
+// views returns what scheduler.Reconcile needs.
+func (j *jobState) views() []scheduler.TaskView {
+	out := make([]scheduler.TaskView, len(j.tasks))
+	for i, t := range j.tasks {
+		out[i] = scheduler.TaskView{State: api.TaskState(t.rec.State), DependsOn: t.deps, Queued: t.queued}
+	}
+	return out
+}
+
+// readyQueue holds the tasks that wait for a node, in scheduler order.
+// Removal is lazy: a dequeued task is dropped at the next compaction.
+type readyQueue struct {
+	tasks []*taskState
+	dirty bool
+	live  int
+}
+
+func (q *readyQueue) push(t *taskState) {
+	if t.queued {
+		return
+	}
+	t.queued = true
+	q.tasks = append(q.tasks, t)
+	q.dirty = true
+	q.live++
+}
+
+func (q *readyQueue) remove(t *taskState) {
+	if !t.queued {
+		return
+	}
+	t.queued = false
+	q.dirty = true
+	q.live--
+}
+
+// head compacts and orders the queue and returns up to n tasks from its head.
+func (q *readyQueue) head(n int) []*taskState {
+	if q.dirty {
+		q.tasks = slices.DeleteFunc(q.tasks, func(t *taskState) bool { return !t.queued })
+		slices.SortFunc(q.tasks, func(a, b *taskState) int {
+			qa, qb := a.queuedTask(), b.queuedTask()
+			switch {
+			case scheduler.Less(qa, qb):
+				return -1
+			case scheduler.Less(qb, qa):
+				return 1
+			}
+			return 0
+		})
+		q.dirty = false
+	}
+	return q.tasks[:min(n, len(q.tasks))]
+}
+
+// timePtr returns a pointer to a copy of t.
+func timePtr(t time.Time) *time.Time { return &t }

@@ -1,0 +1,63 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/shrike-grid/shrike/api"
+	"github.com/shrike-grid/shrike/rest"
+	"github.com/shrike-grid/shrike/store"
+)
+
+// SubmitJob implements rest.Backend. The job is written durably before it
+// joins the index and before the caller gets its id; the wait for the write
+// ignores ctx on purpose, so a client that hangs up cannot leave a stored
+// job out of the index.
+func (s *Server) SubmitJob(_ context.Context, p rest.Principal, spec api.JobSpec) (api.SubmitResponse, error) {
+	if len(spec.Tasks) == 0 {
+		return api.SubmitResponse{}, api.Invalid([]api.FieldError{{Field: "tasks", Message: "a job needs at least one task"}})
+	}
+	data, err := json.Marshal(spec)
+	if err != nil {
+		return api.SubmitResponse{}, fmt.Errorf("encode job spec: %w", err)
+	}
+	now := s.now()
+	s.mu.Lock()
+	s.nextJob++
+	jobID := s.nextJob
+	firstTask := s.nextTask + 1
+	s.nextTask += int64(len(spec.Tasks))
+	s.mu.Unlock()
+
+	jr := store.JobRecord{
+		ID: jobID, Name: spec.Name, Owner: p.Name, Priority: int(spec.Priority),
+		State: string(api.JobPending), Spec: data, SubmittedAt: now,
+	}
+	trs := make([]store.TaskRecord, len(spec.Tasks))
+	for i, ts := range spec.Tasks {
+		trs[i] = store.TaskRecord{ID: firstTask + int64(i), JobID: jobID, Index: i, Name: ts.Name, State: string(api.TaskPending)}
+	}
+	j, err := newJobState(jr, trs)
+	if err != nil {
+		return api.SubmitResponse{}, err
+	}
+	if err := s.persist(store.Mutation{Jobs: []store.JobRecord{jr}, Tasks: trs}); err != nil {
+		return api.SubmitResponse{}, api.Errorf(api.CodeUnavailable, "the job could not be stored: %v", err)
+	}
+
+	var c change
+	s.mu.Lock()
+	s.jobs[jobID] = j
+	for _, t := range j.tasks {
+		s.tasks[t.rec.ID] = t
+	}
+	s.reconcileJob(j, &c)
+	s.mu.Unlock()
+	c.jobEvent(j)
+	if err := s.commitChange(&c); err != nil {
+		return api.SubmitResponse{}, err
+	}
+	s.log.Debug("job submitted", "job", jobID, "owner", p.Name, "tasks", len(spec.Tasks))
+	return api.SubmitResponse{ID: jobID}, nil
+}

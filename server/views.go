@@ -1,0 +1,131 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+
+	"github.com/shrike-grid/shrike/api"
+	"github.com/shrike-grid/shrike/rest"
+	"github.com/shrike-grid/shrike/store"
+)
+
+// jobNotFound is also the answer for another user's job, so that job ids
+// reveal nothing about other users' work.
+func jobNotFound(id int64) error { return api.Errorf(api.CodeNotFound, "job %d not found", id) }
+
+func visible(p rest.Principal, owner string) bool { return p.IsAdmin() || p.Name == owner }
+
+// jobView renders a job from its row, spec and task rows.
+func jobView(rec store.JobRecord, spec api.JobSpec, tasks []store.TaskRecord) api.Job {
+	j := api.Job{
+		ID: rec.ID, Name: rec.Name, State: api.JobState(rec.State), Owner: rec.Owner,
+		Priority: api.Priority(rec.Priority), SubmittedAt: rec.SubmittedAt, FinishedAt: rec.FinishedAt,
+		Variables: spec.Variables, Tasks: make([]api.Task, len(tasks)),
+	}
+	for i, t := range tasks {
+		j.Tasks[i] = api.Task{
+			Name: t.Name, State: api.TaskState(t.State), Attempt: t.Attempt, Node: t.Node,
+			ExitCode: t.ExitCode, Error: t.Error, StartedAt: t.StartedAt, FinishedAt: t.FinishedAt,
+		}
+		if t.Index < len(spec.Tasks) {
+			j.Tasks[i].DependsOn = spec.Tasks[t.Index].DependsOn
+		}
+	}
+	return j
+}
+
+// loadJob returns a job's row, spec and tasks from the index, or else from
+// the store; others' jobs are not found for non-admins.
+func (s *Server) loadJob(ctx context.Context, p rest.Principal, id int64) (store.JobRecord, api.JobSpec, []store.TaskRecord, error) {
+	s.mu.Lock()
+	if j := s.jobs[id]; j != nil {
+		rec, spec := j.rec, j.spec
+		tasks := make([]store.TaskRecord, len(j.tasks))
+		for i, t := range j.tasks {
+			tasks[i] = t.rec
+		}
+		s.mu.Unlock()
+		if !visible(p, rec.Owner) {
+			return rec, spec, nil, jobNotFound(id)
+		}
+		return rec, spec, tasks, nil
+	}
+	s.mu.Unlock()
+	rec, tasks, err := s.store.GetJob(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !visible(p, rec.Owner)) {
+		return rec, api.JobSpec{}, nil, jobNotFound(id)
+	}
+	if err != nil {
+		return rec, api.JobSpec{}, nil, err
+	}
+	var spec api.JobSpec
+	if err := json.Unmarshal(rec.Spec, &spec); err != nil {
+		return rec, spec, nil, err
+	}
+	return rec, spec, tasks, nil
+}
+
+// GetJob implements rest.Backend.
+func (s *Server) GetJob(ctx context.Context, p rest.Principal, id int64) (api.Job, error) {
+	rec, spec, tasks, err := s.loadJob(ctx, p, id)
+	if err != nil {
+		return api.Job{}, err
+	}
+	return jobView(rec, spec, tasks), nil
+}
+
+// GetJobSpec implements rest.Backend.
+func (s *Server) GetJobSpec(ctx context.Context, p rest.Principal, id int64) (api.JobSpec, error) {
+	_, spec, _, err := s.loadJob(ctx, p, id)
+	return spec, err
+}
+
+// ListJobs implements rest.Backend: from the store, newest first.
+func (s *Server) ListJobs(ctx context.Context, p rest.Principal, q rest.JobQuery) (api.JobList, error) {
+	sq := store.JobQuery{Owner: q.Owner, Offset: q.Offset, Limit: q.Limit}
+	if !p.IsAdmin() {
+		sq.Owner = p.Name
+	}
+	if sq.Limit <= 0 {
+		sq.Limit = 50
+	}
+	for _, st := range q.States {
+		sq.States = append(sq.States, string(st))
+	}
+	recs, total, err := s.store.ListJobs(ctx, sq)
+	if err != nil {
+		return api.JobList{}, err
+	}
+	ids := make([]int64, len(recs))
+	for i, r := range recs {
+		ids[i] = r.ID
+	}
+	counts, err := s.store.TaskCounts(ctx, ids)
+	if err != nil {
+		return api.JobList{}, err
+	}
+	out := api.JobList{Jobs: make([]api.Job, len(recs)), Total: total, Offset: sq.Offset, Limit: sq.Limit}
+	for i, r := range recs {
+		j := api.Job{ID: r.ID, Name: r.Name, State: api.JobState(r.State), Owner: r.Owner,
+			Priority: api.Priority(r.Priority), SubmittedAt: r.SubmittedAt, FinishedAt: r.FinishedAt,
+			TaskCounts: make(map[api.TaskState]int)}
+		for st, n := range counts[r.ID] {
+			j.TaskCounts[api.TaskState(st)] = n
+		}
+		out.Jobs[i] = j
+	}
+	return out, nil
+}
+
+// ListNodes implements rest.Backend.
+func (s *Server) ListNodes(_ context.Context, _ rest.Principal) ([]api.Node, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	nodes := s.reg.Nodes()
+	out := make([]api.Node, len(nodes))
+	for i, n := range nodes {
+		out[i] = n.View()
+	}
+	return out, nil
+}

@@ -1,0 +1,174 @@
+package store
+
+import "time"
+
+// The gorm models below are the schema shared by every SQL implementation
+// (SQLite today, PostgreSQL next). They use only portable column types
+// (integers, text, blobs, timestamps) and portable index definitions; index
+// names are unique across the whole database because PostgreSQL requires it.
+//
+// IDs are chosen by the caller, so the integer primary keys are not
+// auto-increment columns. No column has a default: gorm would then leave zero
+// values out of INSERT and out of the upsert's UPDATE list.
+
+// jobModel is a row of the jobs table.
+type jobModel struct {
+	ID          int64  `gorm:"primaryKey;autoIncrement:false"`
+	Name        string `gorm:"not null"`
+	Owner       string `gorm:"not null;index:idx_jobs_owner"`
+	Priority    int    `gorm:"not null"`
+	State       string `gorm:"not null;index:idx_jobs_state"`
+	Spec        []byte
+	SubmittedAt time.Time `gorm:"not null"`
+	FinishedAt  *time.Time
+}
+
+func (jobModel) TableName() string { return "jobs" }
+
+// taskModel is a row of the tasks table. The unique (job_id, idx) index also
+// serves every lookup by job_id (its leftmost column), so there is no
+// separate job_id index to maintain on each insert.
+type taskModel struct {
+	ID           int64  `gorm:"primaryKey;autoIncrement:false"`
+	JobID        int64  `gorm:"not null;uniqueIndex:idx_tasks_job_idx,priority:1"`
+	Index        int    `gorm:"column:idx;not null;uniqueIndex:idx_tasks_job_idx,priority:2"`
+	Name         string `gorm:"not null"`
+	State        string `gorm:"not null;index:idx_tasks_state"`
+	Attempt      int    `gorm:"not null"`
+	Failures     int    `gorm:"not null"`
+	NodeLosses   int    `gorm:"not null"`
+	Node         string `gorm:"not null"`
+	ExitCode     *int
+	Error        string `gorm:"not null"`
+	DispatchedAt *time.Time
+	StartedAt    *time.Time
+	FinishedAt   *time.Time
+
+	// Job exists only to declare the foreign key tasks.job_id → jobs.id;
+	// it is never loaded or saved (always nil).
+	Job *jobModel `gorm:"foreignKey:JobID;constraint:OnDelete:CASCADE"`
+}
+
+func (taskModel) TableName() string { return "tasks" }
+
+// nodeModel is a row of the nodes table.
+type nodeModel struct {
+	Name         string `gorm:"primaryKey"`
+	State        string `gorm:"not null"`
+	Instance     string `gorm:"not null"`
+	Facts        []byte
+	RegisteredAt time.Time `gorm:"not null"`
+	LastSeen     time.Time `gorm:"not null"`
+}
+
+func (nodeModel) TableName() string { return "nodes" }
+
+// userModel is a row of the users table.
+type userModel struct {
+	Name         string    `gorm:"primaryKey"`
+	Role         string    `gorm:"not null"`
+	PasswordHash string    `gorm:"not null"`
+	CreatedAt    time.Time `gorm:"not null;autoCreateTime:false"`
+}
+
+func (userModel) TableName() string { return "users" }
+
+// sessionModel is a row of the sessions table.
+type sessionModel struct {
+	TokenHash string    `gorm:"primaryKey"`
+	User      string    `gorm:"column:user_name;not null;index:idx_sessions_user"` // "user" is reserved in PostgreSQL
+	CreatedAt time.Time `gorm:"not null;autoCreateTime:false"`
+	ExpiresAt time.Time `gorm:"not null"`
+}
+
+func (sessionModel) TableName() string { return "sessions" }
+
+// allModels lists the models in creation order (jobs before tasks, for the
+// foreign key).
+func allModels() []any {
+	return []any{&jobModel{}, &taskModel{}, &nodeModel{}, &userModel{}, &sessionModel{}}
+}
+
+// utc returns t in UTC without its monotonic reading.
+func utc(t time.Time) time.Time { return t.UTC().Round(0) }
+
+// utcPtr is utc for nullable times; it copies, so callers' values are never
+// aliased.
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := utc(*t)
+	return &u
+}
+
+// intPtr copies a nullable int.
+func intPtr(p *int) *int {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
+}
+
+func jobToModel(r JobRecord) jobModel {
+	return jobModel{
+		ID: r.ID, Name: r.Name, Owner: r.Owner, Priority: r.Priority, State: r.State,
+		Spec: r.Spec, SubmittedAt: utc(r.SubmittedAt), FinishedAt: utcPtr(r.FinishedAt),
+	}
+}
+
+func jobFromModel(m jobModel) JobRecord {
+	return JobRecord{
+		ID: m.ID, Name: m.Name, Owner: m.Owner, Priority: m.Priority, State: m.State,
+		Spec: m.Spec, SubmittedAt: utc(m.SubmittedAt), FinishedAt: utcPtr(m.FinishedAt),
+	}
+}
+
+func taskToModel(r TaskRecord) taskModel {
+	return taskModel{
+		ID: r.ID, JobID: r.JobID, Index: r.Index, Name: r.Name, State: r.State,
+		Attempt: r.Attempt, Failures: r.Failures, NodeLosses: r.NodeLosses, Node: r.Node,
+		ExitCode: intPtr(r.ExitCode), Error: r.Error,
+		DispatchedAt: utcPtr(r.DispatchedAt), StartedAt: utcPtr(r.StartedAt), FinishedAt: utcPtr(r.FinishedAt),
+	}
+}
+
+func taskFromModel(m taskModel) TaskRecord {
+	return TaskRecord{
+		ID: m.ID, JobID: m.JobID, Index: m.Index, Name: m.Name, State: m.State,
+		Attempt: m.Attempt, Failures: m.Failures, NodeLosses: m.NodeLosses, Node: m.Node,
+		ExitCode: m.ExitCode, Error: m.Error,
+		DispatchedAt: utcPtr(m.DispatchedAt), StartedAt: utcPtr(m.StartedAt), FinishedAt: utcPtr(m.FinishedAt),
+	}
+}
+
+func tasksFromModels(ms []taskModel) []TaskRecord {
+	out := make([]TaskRecord, len(ms))
+	for i, m := range ms {
+		out[i] = taskFromModel(m)
+	}
+	return out
+}
+
+func nodeToModel(r NodeRecord) nodeModel {
+	return nodeModel{
+		Name: r.Name, State: r.State, Instance: r.Instance, Facts: r.Facts,
+		RegisteredAt: utc(r.RegisteredAt), LastSeen: utc(r.LastSeen),
+	}
+}
+
+func nodeFromModel(m nodeModel) NodeRecord {
+	return NodeRecord{
+		Name: m.Name, State: m.State, Instance: m.Instance, Facts: m.Facts,
+		RegisteredAt: utc(m.RegisteredAt), LastSeen: utc(m.LastSeen),
+	}
+}
+
+func userFromModel(m userModel) UserRecord {
+	return UserRecord{Name: m.Name, Role: m.Role, PasswordHash: m.PasswordHash, CreatedAt: utc(m.CreatedAt)}
+}
+
+func sessionFromModel(m sessionModel) SessionRecord {
+	return SessionRecord{TokenHash: m.TokenHash, User: m.User, CreatedAt: utc(m.CreatedAt), ExpiresAt: utc(m.ExpiresAt)}
+}
