@@ -73,7 +73,8 @@ func parserMessage(err error) string {
 
 // checkSize refuses alias cycles and documents that grow beyond maxNodes
 // when their aliases are expanded. It runs in time linear in the
-// document's size.
+// document's size; only anchored nodes, the targets of aliases, are
+// memoized.
 func checkSize(root *yaml.Node) (string, *yaml.Node) {
 	const visiting = -1
 	memo := map[*yaml.Node]int{}
@@ -84,28 +85,32 @@ func checkSize(root *yaml.Node) (string, *yaml.Node) {
 				return 0, n
 			}
 			if memo[n.Alias] == visiting {
-				return -1, n
+				return visiting, n
 			}
 			return size(n.Alias)
 		}
-		if s, ok := memo[n]; ok && s != visiting {
+		if s, ok := memo[n]; ok {
 			return s, nil
 		}
-		memo[n] = visiting
+		if n.Anchor != "" {
+			memo[n] = visiting
+		}
 		total := 1
 		for _, c := range n.Content {
 			s, bad := size(c)
-			if s < 0 || bad != nil {
+			if bad != nil {
 				return s, bad
 			}
 			total = min(total+s, maxNodes+1)
 		}
-		memo[n] = total
+		if n.Anchor != "" {
+			memo[n] = total
+		}
 		return total, nil
 	}
 	s, bad := size(root)
 	switch {
-	case s < 0:
+	case bad != nil && s == visiting:
 		return "an alias refers to the value that contains it", bad
 	case bad != nil:
 		return "unknown alias", bad

@@ -4,10 +4,6 @@ import (
 	"github.com/shrike-grid/shrike/api"
 )
 
-// maxSuggestedDeps bounds how many unknown dependency names get a "did you
-// mean" suggestion; each costs a scan of every task name.
-const maxSuggestedDeps = 20
-
 // checkGraph checks the task names and dependencies across the job:
 // unique names, known dependencies, no self or repeated dependency, no
 // cycle.
@@ -19,35 +15,41 @@ func (p *parser) checkGraph(specs []api.TaskSpec, refs []taskRefs) {
 			names = append(names, s.Name)
 		}
 	}
-	suggestions := 0
 	edges := make([][]int, len(specs)) // edges[d] lists the tasks depending on d
-	for i, r := range refs {
-		path := index("tasks", i)
-		first := map[string]int{}
-		for _, d := range r.deps {
-			dp := index(join(path, "depends_on"), d.pos)
-			j, known := byName[d.name]
-			switch prev, dup := first[d.name]; {
-			case dup:
-				p.errorf(dp, d.node, "duplicate dependency %q (also depends_on[%d])", d.name, prev)
-			case d.name == specs[i].Name:
-				p.errorf(dp, d.node, "task %q depends on itself", d.name)
-			case !known && suggestions < maxSuggestedDeps:
-				suggestions++
-				p.unknownTask(dp, d, names)
-			case !known:
-				p.errorf(dp, d.node, "unknown task %q", d.name)
-			default:
-				edges[j] = append(edges[j], i)
-			}
-			if _, dup := first[d.name]; !dup {
-				first[d.name] = d.pos
-			}
+	for i := range specs {
+		for _, d := range p.dependencies(i, specs[i].Name, refs[i].deps, byName, names) {
+			edges[d] = append(edges[d], i)
 		}
 	}
 	for _, c := range findCycles(edges, maxCycles) {
 		p.errorf("tasks", nil, "%s", cycleMessage(c, specs))
 	}
+}
+
+// dependencies checks the depends_on entries of task i, called name, and
+// returns the indexes of the tasks it validly depends on.
+func (p *parser) dependencies(i int, name string, deps []depRef, byName map[string]int, names []string) []int {
+	var out []int
+	first := map[string]int{} // position of each name's first entry
+	for _, d := range deps {
+		path := index(join(index("tasks", i), "depends_on"), d.pos)
+		prev, dup := first[d.name]
+		if !dup {
+			first[d.name] = d.pos
+		}
+		j, known := byName[d.name]
+		switch {
+		case dup:
+			p.errorf(path, d.node, "duplicate dependency %q (also depends_on[%d])", d.name, prev)
+		case d.name == name:
+			p.errorf(path, d.node, "task %q depends on itself", d.name)
+		case !known:
+			p.unknownTask(path, d, names)
+		default:
+			out = append(out, j)
+		}
+	}
+	return out
 }
 
 // uniqueNames maps each task name to the index of its first task and
@@ -70,7 +72,7 @@ func (p *parser) uniqueNames(specs []api.TaskSpec, refs []taskRefs) map[string]i
 
 // unknownTask reports a dependency on a task the job does not have.
 func (p *parser) unknownTask(path string, d depRef, names []string) {
-	if s := suggest(d.name, names); s != "" {
+	if s := p.suggest(d.name, names); s != "" {
 		p.errorf(path, d.node, "unknown task %q (did you mean %q?)", d.name, s)
 		return
 	}

@@ -15,7 +15,8 @@ const maxErrors = 1000
 
 // parser walks one document's node tree and collects every problem.
 type parser struct {
-	errs []api.FieldError
+	errs   []api.FieldError
+	budget int // left for suggestions; see suggestBudget
 }
 
 // errorf records a problem with the field at path. When n is known its line
@@ -180,7 +181,7 @@ func (p *parser) object(path string, n *yaml.Node, known []string) (map[string]*
 
 // unknownField reports key, suggesting the closest known field name.
 func (p *parser) unknownField(path string, k *yaml.Node, key string, known []string) {
-	if s := suggest(key, known); s != "" {
+	if s := p.suggest(key, known); s != "" {
 		p.errorf(path, k, "unknown field %q (did you mean %q?)", key, s)
 		return
 	}

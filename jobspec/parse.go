@@ -27,7 +27,7 @@ func Parse(data []byte) (api.JobSpec, []api.FieldError) {
 	if fe != nil {
 		return api.JobSpec{}, []api.FieldError{*fe}
 	}
-	p := &parser{}
+	p := &parser{budget: suggestBudget}
 	spec := p.job(root)
 	if len(p.errs) > 0 {
 		return api.JobSpec{}, p.errs

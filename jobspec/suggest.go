@@ -2,11 +2,26 @@ package jobspec
 
 import "strings"
 
+// suggestBudget bounds the work spent on "did you mean" suggestions for
+// one document, in cells of the edit distance table (about 10ms): a job of
+// 10,000 long task names with many unknown dependencies gets suggestions
+// for the first few only.
+const suggestBudget = 5_000_000
+
+// suggest is the package-level suggest within the parser's budget.
+func (p *parser) suggest(word string, candidates []string) string {
+	if p.budget <= 0 {
+		return ""
+	}
+	return suggest(word, candidates, &p.budget)
+}
+
 // suggest returns the candidate closest to word, or "" when none is close
 // enough to be what the user meant. Close means an edit distance (with
 // transpositions, ignoring case) of at most a third of the candidate's
-// length, and at least 1.
-func suggest(word string, candidates []string) string {
+// length, and at least 1. Each comparison is subtracted from *budget; it
+// stops when that runs out.
+func suggest(word string, candidates []string, budget *int) string {
 	best, bestDist := "", -1
 	lw := strings.ToLower(word)
 	nw := len([]rune(word))
@@ -16,6 +31,10 @@ func suggest(word string, candidates []string) string {
 		if nw-nc > limit || nc-nw > limit { // the distance is at least the length difference
 			continue
 		}
+		if *budget <= 0 {
+			break
+		}
+		*budget -= (nw + 1) * (nc + 1)
 		d := distance(lw, strings.ToLower(c))
 		if d > limit {
 			continue

@@ -22,9 +22,20 @@ func TestSuggest(t *testing.T) {
 	}
 	known := append(append([]string{}, taskFields...), resourceFields...)
 	for _, tt := range tests {
-		if got := suggest(tt.word, known); got != tt.want {
+		budget := suggestBudget
+		if got := suggest(tt.word, known, &budget); got != tt.want {
 			t.Errorf("suggest(%q) = %q, want %q", tt.word, got, tt.want)
 		}
+	}
+}
+
+func TestSuggestBudget(t *testing.T) {
+	budget := 40 // enough for comparing "comand" with "comma" (7×6 cells), not more
+	if got := suggest("comand", []string{"comma", "command"}, &budget); got != "" {
+		t.Errorf("suggest beyond its budget = %q, want none", got)
+	}
+	if budget > 0 {
+		t.Errorf("budget left = %d, want it spent", budget)
 	}
 }
 

@@ -115,7 +115,7 @@ func (s *server) killJob(c *gin.Context) {
 		return
 	}
 	ctx, p := c.Request.Context(), principal(c)
-	if err := s.b.KillJob(ctx, p, id); err != nil {
+	if err = s.b.KillJob(ctx, p, id); err != nil {
 		s.abort(c, err)
 		return
 	}

@@ -50,7 +50,7 @@ func (s *server) taskLog(c *gin.Context) {
 	c.Writer.Flush()
 	for {
 		if len(page.Data) > 0 {
-			if _, err := c.Writer.Write(page.Data); err != nil {
+			if _, err = c.Writer.Write(page.Data); err != nil {
 				return // the client went away
 			}
 			c.Writer.Flush()

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"fmt"
+
 	"github.com/shrike-grid/shrike/api"
 	"github.com/shrike-grid/shrike/store"
 )
@@ -15,6 +17,7 @@ type change struct {
 	kills  map[string][]api.TaskRef
 	starts map[string][]api.StartTask
 	wake   bool
+	done   <-chan error // set by seal
 }
 
 func (c *change) task(t *taskState) {
@@ -35,10 +38,26 @@ func (c *change) start(node string, st api.StartTask) {
 	c.starts[node] = append(c.starts[node], st)
 }
 
-// commit makes the change durable, then carries out its effects. It must
-// be called without s.mu held. It returns the write error, if any.
+// seal queues the change's writes and wakes the scheduler. It is called
+// with s.mu held, so that writes reach the store in the order the index
+// changed (the committer applies them in queue order); the scheduler may
+// act on the new state at once, since its own writes queue behind these.
+func (s *Server) seal(c *change) {
+	c.done = s.commit.Enqueue(c.m)
+	if c.wake {
+		s.kick()
+	}
+}
+
+// commitChange waits until a sealed change is durable, then carries out its
+// effects. It is called without s.mu held. A failed write is fatal.
 func (s *Server) commitChange(c *change) error {
-	if err := s.persist(c.m); err != nil {
+	if c.done == nil {
+		panic("server: commitChange on a change that was not sealed")
+	}
+	if err := <-c.done; err != nil {
+		err = fmt.Errorf("store write failed: %w", err)
+		s.fail(err)
 		return err
 	}
 	s.publishEvents(c.events)
@@ -54,9 +73,6 @@ func (s *Server) commitChange(c *change) error {
 			s.retireJob(id)
 		}
 		s.mu.Unlock()
-	}
-	if c.wake {
-		s.kick()
 	}
 	return nil
 }

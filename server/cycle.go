@@ -57,8 +57,11 @@ func (s *Server) cycle() {
 			t.unplaced = u.Reasons
 		}
 	}
+	s.seal(&c)
 	s.mu.Unlock()
-	_ = s.commitChange(&c)
+	// The next cycle need not wait for this one's write: the starts go out
+	// once it is durable.
+	go func() { _ = s.commitChange(&c) }()
 }
 
 // snapshot builds the scheduler's input. Called with s.mu held.
@@ -170,6 +173,7 @@ func (s *Server) undeliverable(node string, batch []api.StartTask) {
 		s.reconcileJob(t.job, &c)
 	}
 	c.wake = true
+	s.seal(&c)
 	s.mu.Unlock()
 	s.log.Info("start not delivered: node not connected", "node", node, "tasks", len(batch))
 	_ = s.commitChange(&c)

@@ -40,6 +40,7 @@ func (s *Server) KillJob(ctx context.Context, p rest.Principal, id int64) error 
 		c.taskEvent(t, t.rec.Error)
 	}
 	s.setJobState(j, api.JobKilled, &c)
+	s.seal(&c)
 	s.mu.Unlock()
 	return s.commitChange(&c)
 }

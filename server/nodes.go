@@ -70,6 +70,7 @@ func (s *Server) handleRegister(msg *nats.Msg) {
 	}
 	c.nodeEvent(n.Name, n.State, info)
 	c.wake = true
+	s.seal(&c)
 	s.mu.Unlock()
 	if err := s.commitChange(&c); err != nil {
 		s.respond(msg, api.RegisterReply{Error: errorReply(api.CodeUnavailable, "server cannot store the registration")})
@@ -100,6 +101,7 @@ func (s *Server) handleHeartbeat(msg *nats.Msg) {
 	now := s.now()
 	s.reg.Heartbeat(n, hb.MemoryFree, hb.Load1, now)
 	kill := s.reconcileNode(n, hb.Running, now, &c)
+	s.seal(&c)
 	s.mu.Unlock()
 	if err := s.commitChange(&c); err != nil {
 		return
@@ -178,6 +180,7 @@ func (s *Server) checkLiveness() {
 		}
 		c.wake = true
 	}
+	s.seal(&c)
 	s.mu.Unlock()
 	_ = s.commitChange(&c)
 }

@@ -44,6 +44,7 @@ func (s *Server) resultsChange(node string, results []api.TaskResult) *change {
 	c := &change{wake: true}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer s.seal(c)
 	n := s.reg.Get(node)
 	for _, r := range results {
 		k := r.Key()

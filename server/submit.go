@@ -52,9 +52,10 @@ func (s *Server) SubmitJob(_ context.Context, p rest.Principal, spec api.JobSpec
 	for _, t := range j.tasks {
 		s.tasks[t.rec.ID] = t
 	}
-	s.reconcileJob(j, &c)
-	s.mu.Unlock()
 	c.jobEvent(j)
+	s.reconcileJob(j, &c)
+	s.seal(&c)
+	s.mu.Unlock()
 	if err := s.commitChange(&c); err != nil {
 		return api.SubmitResponse{}, err
 	}

@@ -64,10 +64,10 @@ func saveCredentials(e *env, c credentials) error {
 		return err
 	}
 	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err = os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("saving credentials: %w", err)
 	}
-	if err := os.Chmod(dir, 0o700); err != nil {
+	if err = os.Chmod(dir, 0o700); err != nil {
 		return fmt.Errorf("saving credentials: %w", err)
 	}
 	data, _ := json.MarshalIndent(c, "", "  ")

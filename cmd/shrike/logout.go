@@ -22,7 +22,7 @@ func cmdLogout(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	// A token the server no longer knows is as good as logged out.
-	if err := api.NewClient(t.server, t.token).Logout(ctx); err != nil && !api.IsCode(err, api.CodeUnauthorized) {
+	if err = api.NewClient(t.server, t.token).Logout(ctx); err != nil && !api.IsCode(err, api.CodeUnauthorized) {
 		return err
 	}
 	saved, err := loadCredentials(e)
