@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -81,6 +82,13 @@ Flags:
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if path := os.Getenv("SHRIKE_CPUPROFILE"); path != "" {
+		stopProfile, err := startCPUProfile(path)
+		if err != nil {
+			return err
+		}
+		defer stopProfile()
+	}
 	printServerBanner(srv)
 	return srv.Run(ctx)
 }
@@ -94,6 +102,20 @@ func printServerBanner(srv *server.Server) {
 	}
 	fmt.Printf("  node token:  %s\n", filepath.Join(dir, server.NodeTokenFile))
 	fmt.Printf("Join a node:   shrike node --server %s --token \"$(cat %s)\"\n", srv.NATSURL(), filepath.Join(dir, server.NodeTokenFile))
+}
+
+// startCPUProfile writes a CPU profile of the process to path until the
+// returned function is called (SHRIKE_CPUPROFILE, for benchmarks).
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // roleLogger is the logger of the long-running roles (server, node, dev).
