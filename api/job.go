@@ -185,6 +185,16 @@ type Task struct {
 	DependsOn  []string   `json:"depends_on,omitempty"`
 	StartedAt  *time.Time `json:"started_at"`
 	FinishedAt *time.Time `json:"finished_at"`
+	// WaitingReasons says, for a task that is ready but has no node yet,
+	// why the last scheduling cycle placed it nowhere, counted by nodes.
+	WaitingReasons []Reason `json:"waiting_reasons,omitempty"`
+}
+
+// Reason is one reason nodes gave for not taking a task, and how many
+// nodes gave it ("2 nodes: not enough memory (needs 8GiB, most free 4GiB)").
+type Reason struct {
+	Count   int    `json:"count"`
+	Message string `json:"message"`
 }
 
 // JobList is the answer to `GET /jobs`.

@@ -12,9 +12,15 @@ import (
 	"github.com/shrike-grid/shrike/scheduler"
 )
 
-// queueWindow is how many tasks from the head of the queue one cycle
-// examines; the rest wait for the next cycle.
-const queueWindow = 20_000
+// The scheduling window: one cycle examines the head of the queue only,
+// windowBase tasks plus windowPerSlot per free slot, at most windowMax;
+// the rest wait for a later cycle. Copying a 100,000-task queue into every
+// snapshot would cost more than the decision.
+const (
+	windowBase    = 1000
+	windowPerSlot = 16
+	windowMax     = 20_000
+)
 
 // scheduleLoop runs a scheduling cycle whenever something may have changed
 // (a submission, an attempt's end, a node joining) and at least every
@@ -64,15 +70,16 @@ func (s *Server) cycle() {
 	go func() { _ = s.commitChange(&c) }()
 }
 
-// snapshot builds the scheduler's input. Called with s.mu held.
+// snapshot builds the scheduler's input. When no node has a free slot it
+// has an empty queue: there is nothing to decide. Called with s.mu held.
 func (s *Server) snapshot() scheduler.Snapshot {
-	head := s.ready.head(queueWindow)
-	snap := scheduler.Snapshot{Now: s.now(), Queue: make([]scheduler.QueuedTask, len(head))}
-	for i, t := range head {
-		snap.Queue[i] = t.queuedTask()
-	}
+	snap := scheduler.Snapshot{Now: s.now()}
+	free := 0
 	for _, n := range s.reg.Nodes() {
 		cpu, mem, slots := n.Free()
+		if n.Schedulable() {
+			free += max(slots, 0)
+		}
 		sn := scheduler.Node{Name: n.Name, MilliCPU: cpu, Memory: mem, Slots: slots}
 		switch {
 		case !n.Alive():
@@ -81,6 +88,14 @@ func (s *Server) snapshot() scheduler.Snapshot {
 			sn.Unavailable = "node has not reconnected since the server started"
 		}
 		snap.Nodes = append(snap.Nodes, sn)
+	}
+	if free == 0 && len(snap.Nodes) > 0 {
+		return snap
+	}
+	head := s.ready.head(min(windowMax, windowBase+windowPerSlot*free))
+	snap.Queue = make([]scheduler.QueuedTask, len(head))
+	for i, t := range head {
+		snap.Queue[i] = t.qt
 	}
 	return snap
 }
@@ -106,9 +121,7 @@ func (s *Server) place(pl scheduler.Placement, now time.Time, c *change) {
 	n.Allocate(t.key(), allocFor(t, now))
 	c.task(t)
 	c.taskEvent(t, "")
-	if api.JobState(t.job.rec.State) == api.JobPending {
-		s.setJobState(t.job, api.JobRunning, c)
-	}
+	s.track(t, c)
 	c.start(n.Name, s.startTask(t))
 }
 
@@ -170,7 +183,7 @@ func (s *Server) undeliverable(node string, batch []api.StartTask) {
 		t.rec.State, t.rec.Node, t.rec.DispatchedAt = string(api.TaskPending), "", nil
 		c.task(t)
 		c.taskEvent(t, "node "+node+" was not connected; waiting for another placement")
-		s.reconcileJob(t.job, &c)
+		s.track(t, &c)
 	}
 	c.wake = true
 	s.seal(&c)

@@ -7,14 +7,19 @@ import (
 	"github.com/shrike-grid/shrike/scheduler"
 )
 
-// reconcileJob applies the DAG rules to j after any of its tasks changed:
-// newly ready tasks join the queue, tasks behind a failed dependency are
-// skipped, and the job's own state follows. Called with s.mu held.
-func (s *Server) reconcileJob(j *jobState, c *change) {
+// track tells the job's DAG that t's record changed state, and applies
+// the consequences. Called with s.mu held, after t.rec.State was set.
+func (s *Server) track(t *taskState, c *change) {
+	s.applyTransitions(t.job, t.job.dag.Set(t.rec.Index, api.TaskState(t.rec.State)), c)
+}
+
+// applyTransitions applies DAG consequences to j: newly ready tasks join
+// the queue, tasks behind a failed dependency are skipped, and the job's
+// own state follows. Called with s.mu held.
+func (s *Server) applyTransitions(j *jobState, tr scheduler.Transitions, c *change) {
 	if api.JobState(j.rec.State).Terminal() {
 		return
 	}
-	tr := scheduler.Reconcile(j.views())
 	now := s.now()
 	for _, i := range tr.Skip {
 		t := j.tasks[i]
@@ -90,7 +95,7 @@ func (s *Server) applyRetry(t *taskState, dec scheduler.RetryDecision, c *change
 	}
 	c.task(t)
 	c.taskEvent(t, dec.Reason)
-	s.reconcileJob(t.job, c)
+	s.track(t, c)
 }
 
 // startTask builds the node's start message for t's current attempt.

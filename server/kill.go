@@ -38,6 +38,7 @@ func (s *Server) KillJob(ctx context.Context, p rest.Principal, id int64) error 
 		t.rec.FinishedAt = timePtr(now)
 		c.task(t)
 		c.taskEvent(t, t.rec.Error)
+		j.dag.Set(t.rec.Index, api.TaskKilled) // the job is killed whatever follows
 	}
 	s.setJobState(j, api.JobKilled, &c)
 	s.seal(&c)

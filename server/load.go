@@ -41,18 +41,20 @@ func (s *Server) load(ctx context.Context) error {
 	}
 	var c change
 	for _, jr := range jobs {
-		j, err := newJobState(jr, byJob[jr.ID])
+		j, trans, err := newJobState(jr, byJob[jr.ID])
 		if err != nil {
 			return err
 		}
 		s.jobs[jr.ID] = j
 		for _, t := range j.tasks {
 			s.tasks[t.rec.ID] = t
+		}
+		s.applyTransitions(j, trans, &c)
+		for _, t := range j.tasks {
 			if api.TaskState(t.rec.State) == api.TaskRunning {
 				s.restoreAlloc(t, &c)
 			}
 		}
-		s.reconcileJob(j, &c)
 	}
 	s.log.Info("state loaded", "jobs", len(jobs), "tasks", len(tasks), "nodes", len(nodes), "ready", s.ready.live)
 	if c.m.Empty() {

@@ -16,6 +16,7 @@ type jobState struct {
 	rec   store.JobRecord // Spec is dropped once parsed
 	spec  api.JobSpec
 	tasks []*taskState
+	dag   *scheduler.DAG
 }
 
 // taskState is one task of an indexed job.
@@ -30,6 +31,8 @@ type taskState struct {
 	nodes []string
 	// unplaced keeps the last cycle's reasons for `job explain`.
 	unplaced []scheduler.Reason
+	// qt is the task as the scheduler sees it, built once.
+	qt scheduler.QueuedTask
 }
 
 func (t *taskState) key() api.TaskKey { return api.TaskKey{TaskID: t.rec.ID, Attempt: t.rec.Attempt} }
@@ -43,22 +46,19 @@ func (t *taskState) ranOn(attempt int, node string) bool {
 	return attempt >= 1 && attempt <= len(t.nodes) && t.nodes[attempt-1] == node
 }
 
-func (t *taskState) queuedTask() scheduler.QueuedTask {
-	return scheduler.QueuedTask{
-		TaskID: t.rec.ID, JobID: t.rec.JobID, Index: t.rec.Index, Name: t.rec.Name,
-		Priority: t.job.spec.Priority, MilliCPU: t.spec.Resources.MilliCPU(), Memory: int64(t.spec.Resources.Memory),
-	}
-}
+func (t *taskState) queuedTask() scheduler.QueuedTask { return t.qt }
 
-// newJobState builds the index entry of a job from its records.
-func newJobState(rec store.JobRecord, tasks []store.TaskRecord) (*jobState, error) {
+// newJobState builds the index entry of a job from its records, with the
+// DAG transitions its current task states imply.
+func newJobState(rec store.JobRecord, tasks []store.TaskRecord) (*jobState, scheduler.Transitions, error) {
 	j := &jobState{rec: rec}
+	var none scheduler.Transitions
 	if err := json.Unmarshal(rec.Spec, &j.spec); err != nil {
-		return nil, fmt.Errorf("job %d: stored spec: %w", rec.ID, err)
+		return nil, none, fmt.Errorf("job %d: stored spec: %w", rec.ID, err)
 	}
 	j.rec.Spec = nil
 	if len(tasks) != len(j.spec.Tasks) {
-		return nil, fmt.Errorf("job %d: %d task rows for %d tasks in its spec", rec.ID, len(tasks), len(j.spec.Tasks))
+		return nil, none, fmt.Errorf("job %d: %d task rows for %d tasks in its spec", rec.ID, len(tasks), len(j.spec.Tasks))
 	}
 	index := make(map[string]int, len(j.spec.Tasks))
 	for i, ts := range j.spec.Tasks {
@@ -67,9 +67,13 @@ func newJobState(rec store.JobRecord, tasks []store.TaskRecord) (*jobState, erro
 	j.tasks = make([]*taskState, len(tasks))
 	for _, tr := range tasks {
 		if tr.Index < 0 || tr.Index >= len(tasks) || j.tasks[tr.Index] != nil {
-			return nil, fmt.Errorf("job %d: bad task index %d", rec.ID, tr.Index)
+			return nil, none, fmt.Errorf("job %d: bad task index %d", rec.ID, tr.Index)
 		}
 		t := &taskState{rec: tr, job: j, spec: &j.spec.Tasks[tr.Index]}
+		t.qt = scheduler.QueuedTask{
+			TaskID: tr.ID, JobID: tr.JobID, Index: tr.Index, Name: tr.Name,
+			Priority: j.spec.Priority, MilliCPU: t.spec.Resources.MilliCPU(), Memory: int64(t.spec.Resources.Memory),
+		}
 		for _, d := range t.spec.DependsOn {
 			t.deps = append(t.deps, index[d])
 		}
@@ -79,16 +83,14 @@ func newJobState(rec store.JobRecord, tasks []store.TaskRecord) (*jobState, erro
 		}
 		j.tasks[tr.Index] = t
 	}
-	return j, nil
-}
-
-// views returns what scheduler.Reconcile needs.
-func (j *jobState) views() []scheduler.TaskView {
-	out := make([]scheduler.TaskView, len(j.tasks))
+	deps := make([][]int, len(j.tasks))
+	states := make([]api.TaskState, len(j.tasks))
 	for i, t := range j.tasks {
-		out[i] = scheduler.TaskView{State: api.TaskState(t.rec.State), DependsOn: t.deps, Queued: t.queued}
+		deps[i], states[i] = t.deps, api.TaskState(t.rec.State)
 	}
-	return out
+	var trans scheduler.Transitions
+	j.dag, trans = scheduler.NewDAG(deps, states)
+	return j, trans, nil
 }
 
 // readyQueue holds the tasks that wait for a node, in scheduler order.
@@ -123,11 +125,10 @@ func (q *readyQueue) head(n int) []*taskState {
 	if q.dirty {
 		q.tasks = slices.DeleteFunc(q.tasks, func(t *taskState) bool { return !t.queued })
 		slices.SortFunc(q.tasks, func(a, b *taskState) int {
-			qa, qb := a.queuedTask(), b.queuedTask()
 			switch {
-			case scheduler.Less(qa, qb):
+			case scheduler.Less(a.qt, b.qt):
 				return -1
-			case scheduler.Less(qb, qa):
+			case scheduler.Less(b.qt, a.qt):
 				return 1
 			}
 			return 0

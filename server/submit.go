@@ -38,7 +38,7 @@ func (s *Server) SubmitJob(_ context.Context, p rest.Principal, spec api.JobSpec
 	for i, ts := range spec.Tasks {
 		trs[i] = store.TaskRecord{ID: firstTask + int64(i), JobID: jobID, Index: i, Name: ts.Name, State: string(api.TaskPending)}
 	}
-	j, err := newJobState(jr, trs)
+	j, trans, err := newJobState(jr, trs)
 	if err != nil {
 		return api.SubmitResponse{}, err
 	}
@@ -53,7 +53,7 @@ func (s *Server) SubmitJob(_ context.Context, p rest.Principal, spec api.JobSpec
 		s.tasks[t.rec.ID] = t
 	}
 	c.jobEvent(j)
-	s.reconcileJob(j, &c)
+	s.applyTransitions(j, trans, &c)
 	s.seal(&c)
 	s.mu.Unlock()
 	if err := s.commitChange(&c); err != nil {

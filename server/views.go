@@ -66,8 +66,27 @@ func (s *Server) loadJob(ctx context.Context, p rest.Principal, id int64) (store
 	return rec, spec, tasks, nil
 }
 
-// GetJob implements rest.Backend.
+// GetJob implements rest.Backend. A job in the index also shows, for each
+// waiting task, why the last cycle placed it nowhere.
 func (s *Server) GetJob(ctx context.Context, p rest.Principal, id int64) (api.Job, error) {
+	s.mu.Lock()
+	if j := s.jobs[id]; j != nil && visible(p, j.rec.Owner) {
+		tasks := make([]store.TaskRecord, len(j.tasks))
+		for i, t := range j.tasks {
+			tasks[i] = t.rec
+		}
+		view := jobView(j.rec, j.spec, tasks)
+		for i, t := range j.tasks {
+			if t.queued {
+				for _, r := range t.unplaced {
+					view.Tasks[i].WaitingReasons = append(view.Tasks[i].WaitingReasons, api.Reason{Count: r.Count, Message: r.Message})
+				}
+			}
+		}
+		s.mu.Unlock()
+		return view, nil
+	}
+	s.mu.Unlock()
 	rec, spec, tasks, err := s.loadJob(ctx, p, id)
 	if err != nil {
 		return api.Job{}, err

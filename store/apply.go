@@ -148,11 +148,31 @@ func (m *merged) write(tx *gorm.DB) error {
 }
 
 // upsert writes whole rows, replacing any row with the same primary key.
+// Rows go in chunks of upsertBatch, then of descending powers of two, so
+// that only a handful of distinct statements exist per table and the
+// prepared-statement cache serves every write (a statement per batch size
+// would be prepared anew on almost every transaction).
 func upsert[T any](tx *gorm.DB, rows []T) error {
-	if len(rows) == 0 {
-		return nil
+	for len(rows) > 0 {
+		n := chunkSize(len(rows))
+		err := tx.Omit(clause.Associations).Clauses(clause.OnConflict{UpdateAll: true}).Create(rows[:n]).Error
+		if err != nil {
+			return err
+		}
+		rows = rows[n:]
 	}
-	return tx.Omit(clause.Associations).
-		Clauses(clause.OnConflict{UpdateAll: true}).
-		CreateInBatches(rows, upsertBatch).Error
+	return nil
+}
+
+// chunkSize is the size of the next chunk of n rows: upsertBatch, or the
+// largest power of two not above n.
+func chunkSize(n int) int {
+	if n >= upsertBatch {
+		return upsertBatch
+	}
+	p := 1
+	for p*2 <= n {
+		p *= 2
+	}
+	return p
 }

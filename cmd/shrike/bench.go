@@ -25,7 +25,7 @@ import (
 // benchOptions are the knobs of `shrike bench`.
 type benchOptions struct {
 	tasks, nodes, slots, concurrency int
-	sync                             string
+	sync, nodeDir                    string
 	jsonOut, keep                    bool
 }
 
@@ -56,6 +56,7 @@ Flags:
 	fs.IntVar(&o.slots, "slots", 8, "slots (and CPUs offered) per node")
 	fs.IntVar(&o.concurrency, "concurrency", 32, "concurrent REST clients submitting single-task jobs")
 	fs.StringVar(&o.sync, "sqlite-synchronous", "FULL", "server's SQLite synchronous mode (FULL or NORMAL)")
+	fs.StringVar(&o.nodeDir, "node-dir", "", "where node agents keep task dirs, logs and outboxes (default: under the bench's temp dir; try /dev/shm)")
 	fs.BoolVar(&o.jsonOut, "json", false, "print the results as JSON")
 	fs.BoolVar(&o.keep, "keep", false, "keep the bench data dir")
 	if err := fs.Parse(args); err != nil {
@@ -63,6 +64,13 @@ Flags:
 	}
 	if o.tasks < 1 || o.nodes < 1 || o.slots < 1 || o.concurrency < 1 {
 		return usageErr(errors.New("--tasks, --nodes, --slots and --concurrency must be positive"))
+	}
+	if path := os.Getenv("SHRIKE_BENCH_CPUPROFILE"); path != "" {
+		stopProfile, err := startCPUProfile(path)
+		if err != nil {
+			return err
+		}
+		defer stopProfile()
 	}
 	res, err := benchRun(o)
 	if err != nil {
@@ -83,6 +91,7 @@ type benchResult struct {
 	Nodes          int        `json:"nodes"`
 	SlotsPerNode   int        `json:"slots_per_node"`
 	Synchronous    string     `json:"sqlite_synchronous"`
+	NodeDir        string     `json:"node_dir"`
 	SpawnPerSec    float64    `json:"bare_spawn_per_sec"`
 	OneJob         benchPhase `json:"one_job"`
 	SingleJobs     benchPhase `json:"single_task_jobs"`
@@ -100,8 +109,8 @@ type benchPhase struct {
 }
 
 func (r benchResult) print() {
-	fmt.Printf("shrike bench: %d trivial tasks (/bin/true), %d nodes × %d slots, SQLite synchronous=%s\n",
-		r.Tasks, r.Nodes, r.SlotsPerNode, r.Synchronous)
+	fmt.Printf("shrike bench: %d trivial tasks (/bin/true), %d nodes × %d slots, SQLite synchronous=%s, node dirs in %s\n",
+		r.Tasks, r.Nodes, r.SlotsPerNode, r.Synchronous, r.NodeDir)
 	fmt.Printf("  bare spawn rate of /bin/true:         %8.0f /s (%d parallel)\n", r.SpawnPerSec, r.Nodes*r.SlotsPerNode)
 	for _, p := range []struct {
 		name string
@@ -115,7 +124,7 @@ func (r benchResult) print() {
 }
 
 func benchRun(o benchOptions) (benchResult, error) {
-	res := benchResult{Tasks: o.tasks, Nodes: o.nodes, SlotsPerNode: o.slots, Synchronous: o.sync}
+	res := benchResult{Tasks: o.tasks, Nodes: o.nodes, SlotsPerNode: o.slots, Synchronous: o.sync, NodeDir: o.nodeDir}
 	res.SpawnPerSec = spawnRate(o.tasks, o.nodes*o.slots)
 
 	dir, err := os.MkdirTemp("", "shrike-bench-")
@@ -125,6 +134,14 @@ func benchRun(o benchOptions) (benchResult, error) {
 	if !o.keep {
 		defer os.RemoveAll(dir)
 	}
+	nodeDir := dir
+	if o.nodeDir != "" {
+		if nodeDir, err = os.MkdirTemp(o.nodeDir, "shrike-bench-nodes-"); err != nil {
+			return res, err
+		}
+		defer os.RemoveAll(nodeDir)
+	}
+	res.NodeDir = nodeDir
 	srv, err := startBenchServer(dir, o.sync)
 	if err != nil {
 		return res, err
@@ -136,7 +153,7 @@ func benchRun(o benchOptions) (benchResult, error) {
 	defer func() { cancel(); _ = nodes.Wait() }()
 	for i := 1; i <= o.nodes; i++ {
 		agent, err := node.New(node.Config{ServerURL: srv.natsURL, Token: srv.token, Name: fmt.Sprintf("bench-%d", i),
-			Slots: o.slots, CPUs: o.slots, WorkDir: filepath.Join(dir, fmt.Sprintf("node-%d", i))})
+			Slots: o.slots, CPUs: o.slots, WorkDir: filepath.Join(nodeDir, fmt.Sprintf("node-%d", i))})
 		if err != nil {
 			return res, err
 		}
@@ -145,16 +162,12 @@ func benchRun(o benchOptions) (benchResult, error) {
 	if err := srv.waitNodes(ctx, o.nodes); err != nil {
 		return res, err
 	}
-	cpu0 := srv.cpuSeconds()
-	if res.OneJob, err = benchOneJob(ctx, srv.client, o.tasks); err != nil {
+	if res.OneJob, err = benchOneJob(ctx, srv, o.tasks); err != nil {
 		return res, err
 	}
-	cpu1 := srv.cpuSeconds()
-	res.OneJob.ServerCPU = cpu1 - cpu0
-	if res.SingleJobs, res.SubmitPerSec, err = benchSingleJobs(ctx, srv.client, o.tasks, o.concurrency); err != nil {
+	if res.SingleJobs, res.SubmitPerSec, err = benchSingleJobs(ctx, srv, o.tasks, o.concurrency); err != nil {
 		return res, err
 	}
-	res.SingleJobs.ServerCPU = srv.cpuSeconds() - cpu1
 	res.ServerCPUSecs = srv.cpuSeconds()
 	res.ServerPeakRSSB = srv.peakRSS()
 	return res, nil
@@ -179,7 +192,8 @@ func spawnRate(n, parallel int) float64 {
 }
 
 // benchOneJob submits one job of n trivial tasks and waits for it.
-func benchOneJob(ctx context.Context, c *api.Client, n int) (benchPhase, error) {
+func benchOneJob(ctx context.Context, srv *benchServer, n int) (benchPhase, error) {
+	c := srv.client
 	var doc strings.Builder
 	doc.WriteString(`{"name":"bench-one-job","tasks":[`)
 	for i := range n {
@@ -189,26 +203,54 @@ func benchOneJob(ctx context.Context, c *api.Client, n int) (benchPhase, error) 
 		fmt.Fprintf(&doc, `{"name":"t%d","command":["/bin/true"]}`, i)
 	}
 	doc.WriteString("]}")
+	cpu0 := srv.cpuSeconds()
 	start := time.Now()
 	resp, err := c.SubmitJob(ctx, []byte(doc.String()), "application/json", nil)
 	if err != nil {
 		return benchPhase{}, err
 	}
-	job, err := c.WaitJob(ctx, resp.ID, 200*time.Millisecond, nil)
+	if err := waitIdle(ctx, c); err != nil {
+		return benchPhase{}, err
+	}
+	cpu := srv.cpuSeconds() - cpu0
+	job, err := c.GetJob(ctx, resp.ID)
 	if err != nil {
 		return benchPhase{}, err
 	}
 	if job.State != api.JobFinished {
 		return benchPhase{}, fmt.Errorf("bench job ended %s", job.State)
 	}
-	return phaseFromJobs(start, []api.Job{job}), nil
+	p := phaseFromJobs(start, []api.Job{job})
+	p.ServerCPU = cpu
+	return p, nil
+}
+
+// waitIdle polls cheaply (a one-row listing) until no job is pending or
+// running, so that the polling itself costs the server little.
+func waitIdle(ctx context.Context, c *api.Client) error {
+	for {
+		list, err := c.ListJobs(ctx, api.ListJobsOptions{States: []api.JobState{api.JobPending, api.JobRunning}, Limit: 1})
+		if err != nil {
+			return err
+		}
+		if list.Total == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // benchSingleJobs submits n one-task jobs from `workers` concurrent clients.
-func benchSingleJobs(ctx context.Context, c *api.Client, n, workers int) (benchPhase, float64, error) {
+func benchSingleJobs(ctx context.Context, srv *benchServer, n, workers int) (benchPhase, float64, error) {
+	c := srv.client
 	doc := []byte(`{"name":"bench-single","tasks":[{"name":"t","command":["/bin/true"]}]}`)
 	ids := make([]int64, n)
 	var next atomic.Int64
+	cpu0 := srv.cpuSeconds()
 	start := time.Now()
 	g, gctx := errgroup.WithContext(ctx)
 	for range workers {
@@ -227,16 +269,10 @@ func benchSingleJobs(ctx context.Context, c *api.Client, n, workers int) (benchP
 		return benchPhase{}, 0, err
 	}
 	submitRate := float64(n) / time.Since(start).Seconds()
-	for {
-		list, err := c.ListJobs(ctx, api.ListJobsOptions{States: []api.JobState{api.JobPending, api.JobRunning}, Limit: 1})
-		if err != nil {
-			return benchPhase{}, 0, err
-		}
-		if list.Total == 0 {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
+	if err := waitIdle(ctx, c); err != nil {
+		return benchPhase{}, 0, err
 	}
+	cpu := srv.cpuSeconds() - cpu0
 	jobs := make([]api.Job, n)
 	var fetch errgroup.Group
 	fetch.SetLimit(8)
@@ -249,7 +285,9 @@ func benchSingleJobs(ctx context.Context, c *api.Client, n, workers int) (benchP
 	if err := fetch.Wait(); err != nil {
 		return benchPhase{}, 0, err
 	}
-	return phaseFromJobs(start, jobs), submitRate, nil
+	p := phaseFromJobs(start, jobs)
+	p.ServerCPU = cpu
+	return p, submitRate, nil
 }
 
 // phaseFromJobs derives throughput from the tasks' own finish times and

@@ -131,6 +131,15 @@ func runDemo(ctx context.Context, c *api.Client) error {
 		}
 		return err
 	}
-	fmt.Printf("demo job %d %s in %.1fs — see its output with:\n  shrike job logs %d D\n", job.ID, job.State, time.Since(start).Seconds(), job.ID)
+	fmt.Printf("demo job %d %s in %.1fs. Output of its tasks:\n", job.ID, job.State, time.Since(start).Seconds())
+	for _, t := range job.Tasks {
+		var out strings.Builder
+		if err := c.TaskLog(ctx, job.ID, t.Name, api.LogOptions{Follow: true}, &out); err != nil {
+			return err
+		}
+		fmt.Printf("  [%s] %s", t.Name, strings.ReplaceAll(strings.TrimRight(out.String(), "\n"), "\n", "\n      "))
+		fmt.Println()
+	}
+	fmt.Printf("(again with: shrike job logs %d D)\n", job.ID)
 	return nil
 }

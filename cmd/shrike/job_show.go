@@ -61,4 +61,22 @@ func printJob(e *env, job api.Job) {
 		row(tw, t.Name, t.State, t.Attempt, orDash(t.Node), exit, fmtTime(t.StartedAt), fmtTime(t.FinishedAt), orDash(t.Error))
 	}
 	_ = tw.Flush()
+	printWaiting(e, job)
+}
+
+// printWaiting explains, for each task waiting for a node, why none took it.
+func printWaiting(e *env, job api.Job) {
+	for _, t := range job.Tasks {
+		if len(t.WaitingReasons) == 0 {
+			continue
+		}
+		fmt.Fprintf(e.stdout, "\nWhy task %s is waiting:\n", t.Name)
+		for _, r := range t.WaitingReasons {
+			noun := "nodes"
+			if r.Count == 1 {
+				noun = "node"
+			}
+			fmt.Fprintf(e.stdout, "  %d %s: %s\n", r.Count, noun, r.Message)
+		}
+	}
 }
