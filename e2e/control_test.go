@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -28,6 +29,7 @@ name: to-kill
 tasks:
   - name: long
     script: |
+      echo "long is running"
       sleep 300 &
       echo $! > %[1]s/child.pid
       echo $$ > %[1]s/leader.pid
@@ -41,6 +43,11 @@ tasks:
 		_, e1 := os.Stat(filepath.Join(out, "child.pid"))
 		_, e2 := os.Stat(filepath.Join(out, "leader.pid"))
 		return e1 == nil && e2 == nil
+	})
+	// Output is streamed while the task runs.
+	waitFor(t, 5*time.Second, "live output of a running task", func() bool {
+		out, code := g.cli("job", "logs", fmt.Sprint(id), "long")
+		return code == 0 && strings.Contains(out, "long is running")
 	})
 	if _, code := g.cli("job", "kill", fmt.Sprint(id)); code != 0 {
 		t.Fatalf("shrike job kill exit code %d", code)
@@ -148,6 +155,16 @@ func TestUsersSeeOwnJobs(t *testing.T) {
 	list, err := bob.ListJobs(ctx, api.ListJobsOptions{})
 	if err != nil || list.Total != 1 || list.Jobs[0].ID != bobJob.ID {
 		t.Errorf("bob's listing = %+v (err %v), want only job %d", list, err, bobJob.ID)
+	}
+	// shrike login stores a token that later commands use.
+	env := []string{"SHRIKE_PASSWORD=bob-secret-1", "SHRIKE_TOKEN="}
+	if out, code := g.cliEnv(env, "login", "--server", g.url(), "--user", "bob"); code != 0 {
+		t.Fatalf("shrike login: code %d: %s", code, out)
+	}
+	lsOut, code := g.cliEnv([]string{"SHRIKE_TOKEN="}, "job", "ls", "--json")
+	var mine api.JobList
+	if code != 0 || json.Unmarshal([]byte(lsOut), &mine) != nil || mine.Total != 1 || mine.Jobs[0].Owner != "bob" {
+		t.Errorf("shrike job ls after login as bob: code %d, %q", code, lsOut)
 	}
 	if j, err := g.client.GetJob(ctx, bobJob.ID); err != nil || j.Owner != "bob" {
 		t.Errorf("admin reading bob's job: %+v, %v", j, err)

@@ -61,10 +61,11 @@ type grid struct {
 	token    string
 }
 
-// testConfig has short intervals so that liveness tests take seconds.
-const testConfig = `heartbeat_interval: 200ms
-heartbeat_timeout: 1500ms
-dispatch_grace: 1s
+// testConfig has short intervals so that liveness tests take seconds, yet
+// wide enough margins that a loaded CI machine does not lose nodes.
+const testConfig = `heartbeat_interval: 250ms
+heartbeat_timeout: 3s
+dispatch_grace: 3s
 kill_grace: 2s
 schedule_interval: 200ms
 request_timeout: 2s
@@ -235,8 +236,16 @@ func (g *grid) waitTask(id int64, task string, state api.TaskState, d time.Durat
 // cli runs the shrike CLI as the admin and returns stdout and the exit code.
 func (g *grid) cli(args ...string) (string, int) {
 	g.t.Helper()
+	return g.cliEnv([]string{"SHRIKE_ADDR=" + g.url(), "SHRIKE_TOKEN=" + g.token}, args...)
+}
+
+// cliEnv runs the shrike CLI with extra environment variables and a
+// private HOME, and returns stdout and the exit code.
+func (g *grid) cliEnv(env []string, args ...string) (string, int) {
+	g.t.Helper()
 	cmd := exec.Command(shrikeBin, args...)
-	cmd.Env = append(os.Environ(), "SHRIKE_ADDR="+g.url(), "SHRIKE_TOKEN="+g.token, "HOME="+g.dir, "XDG_CONFIG_HOME="+filepath.Join(g.dir, "config"))
+	cmd.Env = append(os.Environ(), "HOME="+g.dir, "XDG_CONFIG_HOME="+filepath.Join(g.dir, "config"))
+	cmd.Env = append(cmd.Env, env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()

@@ -149,6 +149,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		}
 		cancel()
 	}
+	a.outbox.close()
 	a.log.Info("node agent stopped")
 	return runErr
 }

@@ -29,9 +29,16 @@
 //
 // # Durability
 //
-// Outbox files are written to a temporary name and renamed, without fsync:
-// results survive agent restarts and server outages, not a crash of the
-// host itself, which the server handles as a node loss anyway.
+// The outbox is one append-only journal, <work>/outbox/results.journal: a
+// JSON line per result, appended in one write, without fsync. Results
+// survive agent restarts and server outages, not a crash of the host
+// itself, which the server handles as a node loss anyway. Acks only update
+// memory; the journal is truncated when nothing is pending and compacted
+// when it grows large, so results acknowledged just before an agent crash
+// may be sent again after the restart, which the server ignores. At start
+// torn or corrupt journal lines are skipped, and result files of the
+// earlier one-file-per-result format (<taskid>-<attempt>.json) are taken
+// into the journal.
 //
 // # Shutdown
 //
@@ -43,7 +50,9 @@
 // # Locks
 //
 // Agent.mu guards the running set; it may be held while taking outbox.mu,
-// never the other way round. attempt.mu is never taken under Agent.mu.
+// never the other way round. outbox.jmu (the journal) is taken before
+// outbox.mu and never under Agent.mu, so Agent.mu never waits for the disk.
+// attempt.mu is never taken under Agent.mu.
 // An attempt's result enters the outbox before the attempt leaves the
 // running set, so the reported state never misses it.
 package node

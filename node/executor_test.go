@@ -316,7 +316,7 @@ func TestShutdownKillsWithoutResult(t *testing.T) {
 	if got := fs.deliveries(tk.Key()); len(got) != 0 {
 		t.Errorf("results for a task killed at shutdown: %+v, want none", got)
 	}
-	if files, _ := os.ReadDir(filepath.Join(cfg.WorkDir, "outbox")); len(files) != 0 {
-		t.Errorf("outbox holds %d files, want none", len(files))
+	if got := journalResults(t, filepath.Join(cfg.WorkDir, "outbox")); len(got) != 0 {
+		t.Errorf("outbox journal holds %v, want no result", got)
 	}
 }

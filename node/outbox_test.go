@@ -1,12 +1,15 @@
 package node
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -18,6 +21,76 @@ func quietLog() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 func result(id int64) api.TaskResult {
 	return api.TaskResult{TaskRef: api.TaskRef{TaskID: id, Attempt: 1}, Outcome: api.OutcomeSucceeded, LogSize: id}
+}
+
+// journalResults returns the results in the journal of the outbox in dir,
+// in file order; a line that is not a result fails the test.
+func journalResults(t testing.TB, dir string) []api.TaskResult {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, journalName))
+	if err != nil {
+		t.Fatalf("journal: %v", err)
+	}
+	var rs []api.TaskResult
+	for i, line := range bytes.SplitAfter(data, []byte("\n")) {
+		if len(line) == 0 {
+			continue
+		}
+		r, err := decodeResult(line)
+		if err != nil || line[len(line)-1] != '\n' {
+			t.Fatalf("journal line %d %q: %v", i+1, line, err)
+		}
+		rs = append(rs, r)
+	}
+	return rs
+}
+
+// taskIDs lists the task ids of rs, sorted.
+func taskIDs(rs []api.TaskResult) []int64 {
+	ids := make([]int64, 0, len(rs))
+	for _, r := range rs {
+		ids = append(ids, r.TaskID)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// pendingIDs lists the task ids of o's pending results, sorted.
+func pendingIDs(o *outbox) []int64 { return taskIDs(o.batch(1 << 30)) }
+
+func mustOpen(t testing.TB, dir string) *outbox {
+	t.Helper()
+	o, err := openOutbox(dir, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+func mustAdd(t testing.TB, o *outbox, ids ...int64) {
+	t.Helper()
+	for _, id := range ids {
+		if err := o.Add(result(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func refsOf(ids ...int64) []api.TaskRef {
+	refs := make([]api.TaskRef, 0, len(ids))
+	for _, id := range ids {
+		refs = append(refs, result(id).TaskRef)
+	}
+	return refs
+}
+
+func jsonLine(t testing.TB, r api.TaskResult) string {
+	t.Helper()
+	data, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data) + "\n"
 }
 
 // recordingSender is a sendFunc that records batches and acks what
@@ -74,8 +147,11 @@ func TestOutboxBatchesAndAcks(t *testing.T) {
 	if o.Len() != 0 {
 		t.Errorf("%d results pending after a full ack", o.Len())
 	}
-	if files, _ := os.ReadDir(dir); len(files) != 0 {
-		t.Errorf("%d files left after a full ack", len(files))
+	if files, _ := os.ReadDir(dir); len(files) != 1 || files[0].Name() != journalName {
+		t.Errorf("outbox dir holds %v, want just the journal", files)
+	}
+	if st, err := os.Stat(filepath.Join(dir, journalName)); err != nil || st.Size() != 0 {
+		t.Errorf("journal after a full ack: %v, %v; want it empty", st, err)
 	}
 }
 
@@ -102,25 +178,231 @@ func TestOutboxKeepsUnackedAndReloads(t *testing.T) {
 		t.Errorf("pending = %v, want tasks 2 and 4", o.Refs())
 	}
 
-	// A write cut short and a corrupt file, as a crash could leave them.
-	if err := os.WriteFile(filepath.Join(dir, "9-1.json.tmp"), []byte("{"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "8-1.json"), []byte("not json"), 0o600); err != nil {
+	// A compaction cut short, as a crash could leave it.
+	if err := os.WriteFile(filepath.Join(dir, journalName+".tmp"), []byte("{"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	again, err := openOutbox(dir, quietLog())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again.Len() != 2 || !again.Has(api.TaskKey{TaskID: 4, Attempt: 1}) {
-		t.Errorf("reloaded = %v, want tasks 2 and 4", again.Refs())
+	// 2 and 4 were never acknowledged; 1 and 3 were, but acks do not write
+	// and the journal still held them, so they are re-sent too.
+	if got := pendingIDs(again); !slices.Equal(got, []int64{1, 2, 3, 4}) {
+		t.Errorf("reloaded %v, want [1 2 3 4]", got)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "9-1.json.tmp")); !os.IsNotExist(err) {
-		t.Errorf("temporary file not removed: %v", err)
+	if _, err := os.Stat(filepath.Join(dir, journalName+".tmp")); !os.IsNotExist(err) {
+		t.Errorf("temporary journal not removed: %v", err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "8-1.json.corrupt")); err != nil {
-		t.Errorf("corrupt file not set aside: %v", err)
+	if got := taskIDs(journalResults(t, dir)); !slices.Equal(got, []int64{1, 2, 3, 4}) {
+		t.Errorf("journal rewritten at open holds %v, want [1 2 3 4]", got)
+	}
+	if n := again.ack(refsOf(1, 2, 3, 4)); n != 4 {
+		t.Errorf("ack of the reloaded results dropped %d, want 4", n)
+	}
+	if again.Len() != 0 || len(journalResults(t, dir)) != 0 {
+		t.Errorf("after acking everything: %d pending, journal %v", again.Len(), journalResults(t, dir))
+	}
+}
+
+func TestOutboxAckedBeforeCrashResent(t *testing.T) {
+	dir := t.TempDir()
+	o := mustOpen(t, dir)
+	mustAdd(t, o, 1, 2, 3)
+	if n := o.ack(refsOf(1, 3, 99)); n != 2 {
+		t.Errorf("ack dropped %d, want 2", n)
+	}
+	if got := pendingIDs(o); !slices.Equal(got, []int64{2}) {
+		t.Errorf("pending %v, want [2]", got)
+	}
+	// Acks do not write: an agent that dies now sends 1 and 3 again.
+	if got := pendingIDs(mustOpen(t, dir)); !slices.Equal(got, []int64{1, 2, 3}) {
+		t.Errorf("after a crash, pending %v, want [1 2 3]", got)
+	}
+}
+
+func TestOutboxJournalTornLastLine(t *testing.T) {
+	dir := t.TempDir()
+	o := mustOpen(t, dir)
+	mustAdd(t, o, 1, 2, 3)
+	// The last write cut short by a crash.
+	torn := jsonLine(t, result(4))
+	f, err := os.OpenFile(filepath.Join(dir, journalName), os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString(torn[:len(torn)/2]); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	again := mustOpen(t, dir)
+	if got := pendingIDs(again); !slices.Equal(got, []int64{1, 2, 3}) {
+		t.Fatalf("pending %v, want [1 2 3]", got)
+	}
+	// The torn line does not swallow the next result.
+	mustAdd(t, again, 5)
+	if got := taskIDs(journalResults(t, dir)); !slices.Equal(got, []int64{1, 2, 3, 5}) {
+		t.Errorf("journal holds %v, want [1 2 3 5]", got)
+	}
+	if got := pendingIDs(mustOpen(t, dir)); !slices.Equal(got, []int64{1, 2, 3, 5}) {
+		t.Errorf("reloaded %v, want [1 2 3 5]", got)
+	}
+}
+
+func TestOutboxJournalCorruptLines(t *testing.T) {
+	dir := t.TempDir()
+	first := result(2)
+	later := result(2)
+	later.LogSize = 42
+	journal := jsonLine(t, result(1)) +
+		"not json\n" +
+		jsonLine(t, first) +
+		`{"task_id":3,"attempt":1,"outc` + jsonLine(t, result(4)) + // a torn write, then the next
+		"\n" +
+		`{"task_id":0,"attempt":1}` + "\n" +
+		jsonLine(t, later) +
+		jsonLine(t, result(5))
+	if err := os.WriteFile(filepath.Join(dir, journalName), []byte(journal), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	o := mustOpen(t, dir)
+	if got := pendingIDs(o); !slices.Equal(got, []int64{1, 2, 5}) {
+		t.Errorf("pending %v, want [1 2 5]", got)
+	}
+	for _, r := range o.batch(10) {
+		if r.TaskID == 2 && r.LogSize != 42 {
+			t.Errorf("task 2 has log size %d, want the later line's 42", r.LogSize)
+		}
+	}
+	if got := taskIDs(journalResults(t, dir)); !slices.Equal(got, []int64{1, 2, 5}) {
+		t.Errorf("journal rewritten at open holds %v, want [1 2 5]", got)
+	}
+}
+
+func TestOutboxJournalTruncatedWhenAllAcked(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, journalName)
+	o := mustOpen(t, dir)
+	mustAdd(t, o, 1, 2, 3)
+	o.ack(refsOf(1, 2))
+	if got := len(journalResults(t, dir)); got != 3 {
+		t.Errorf("journal holds %d results while one is pending, want all 3", got)
+	}
+	o.ack(refsOf(3))
+	if st, err := os.Stat(path); err != nil || st.Size() != 0 {
+		t.Fatalf("journal after a full ack: %v, %v; want it empty", st, err)
+	}
+	// Appends start again at the beginning, with no hole.
+	mustAdd(t, o, 4)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := jsonLine(t, result(4)); string(data) != want {
+		t.Errorf("journal = %q, want %q", data, want)
+	}
+}
+
+func TestOutboxJournalCompaction(t *testing.T) {
+	dir := t.TempDir()
+	o := mustOpen(t, dir)
+	o.compactAt = 1 << 30
+	var ids []int64
+	for id := int64(1); id <= 60; id++ {
+		ids = append(ids, id)
+	}
+	mustAdd(t, o, ids...)
+	o.ack(refsOf(ids[:10]...))
+	if got := len(journalResults(t, dir)); got != 60 {
+		t.Errorf("journal below the threshold holds %d results, want all 60", got)
+	}
+
+	before := o.size
+	o.compactAt = before / 2
+	o.ack(refsOf(ids[10:53]...))
+	want := ids[53:]
+	if got := pendingIDs(o); !slices.Equal(got, want) {
+		t.Fatalf("pending %v, want %v", got, want)
+	}
+	if got := taskIDs(journalResults(t, dir)); !slices.Equal(got, want) {
+		t.Errorf("compacted journal holds %v, want %v", got, want)
+	}
+	if st, err := os.Stat(filepath.Join(dir, journalName)); err != nil || st.Size() >= before || st.Size() != o.size {
+		t.Errorf("journal after compaction: %v, %v; want %d bytes, less than %d", st, err, o.size, before)
+	}
+	if _, err := os.Stat(filepath.Join(dir, journalName+".tmp")); !os.IsNotExist(err) {
+		t.Errorf("temporary journal left: %v", err)
+	}
+
+	// The reopened journal takes appends.
+	mustAdd(t, o, 61)
+	want = append(slices.Clone(want), 61)
+	if got := taskIDs(journalResults(t, dir)); !slices.Equal(got, want) {
+		t.Errorf("journal holds %v, want %v", got, want)
+	}
+	if got := pendingIDs(mustOpen(t, dir)); !slices.Equal(got, want) {
+		t.Errorf("reloaded %v, want %v", got, want)
+	}
+}
+
+func TestOutboxLegacyFiles(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, data string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("1-1.json", jsonLine(t, result(1)))
+	write("2-1.json", jsonLine(t, result(2)))
+	write("8-1.json", "not json")
+	write("9-1.json.tmp", "{")
+	write(journalName, jsonLine(t, result(3)))
+
+	o := mustOpen(t, dir)
+	if got := pendingIDs(o); !slices.Equal(got, []int64{1, 2, 3}) {
+		t.Errorf("pending %v, want [1 2 3]", got)
+	}
+	if got := taskIDs(journalResults(t, dir)); !slices.Equal(got, []int64{1, 2, 3}) {
+		t.Errorf("journal holds %v, want [1 2 3]", got)
+	}
+	files, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, f := range files {
+		names = append(names, f.Name())
+	}
+	if want := []string{"8-1.json.corrupt", journalName}; !slices.Equal(names, want) {
+		t.Errorf("outbox dir holds %v, want %v", names, want)
+	}
+}
+
+func TestOutboxWriteFailureKeepsResult(t *testing.T) {
+	dir := t.TempDir()
+	o := mustOpen(t, dir)
+	full, err := os.OpenFile("/dev/full", os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Skipf("no /dev/full: %v", err)
+	}
+	o.jmu.Lock()
+	_ = o.f.Close()
+	o.f = full
+	o.jmu.Unlock()
+	err = o.Add(result(1))
+	if err == nil || !strings.Contains(err.Error(), "outbox") {
+		t.Errorf("Add on a full disk = %v, want an outbox error", err)
+	}
+	if !o.Has(result(1).Key()) {
+		t.Error("result not kept in memory after a failed write")
+	}
+	s := &recordingSender{}
+	if err := o.Flush(context.Background(), s.send); err != nil || o.Len() != 0 {
+		t.Errorf("Flush = %v, pending %d; want the result sent", err, o.Len())
 	}
 }
 
@@ -194,8 +476,8 @@ func TestResultsSurviveAgentRestart(t *testing.T) {
 	if err := first.stop(t); err != nil {
 		t.Fatalf("first agent: %v", err)
 	}
-	if files, _ := os.ReadDir(filepath.Join(cfg.WorkDir, "outbox")); len(files) != 1 {
-		t.Fatalf("outbox holds %d files after the stop, want 1", len(files))
+	if got := journalResults(t, filepath.Join(cfg.WorkDir, "outbox")); len(got) != 1 || got[0].TaskID != 1 {
+		t.Fatalf("outbox journal holds %v after the stop, want task 1's result", got)
 	}
 
 	second := startAgent(t, cfg)
@@ -213,4 +495,31 @@ func TestResultsSurviveAgentRestart(t *testing.T) {
 		t.Errorf("result = %+v", res)
 	}
 	waitFor(t, "outbox empty", func() bool { return len(second.Running()) == 0 })
+}
+
+// BenchmarkOutboxAdd measures the on-disk cost of one result: Add and its
+// ack. "each" acks every result at once, so the outbox empties after every
+// ack; "window" keeps 64 results pending, acking the oldest after each Add.
+func BenchmarkOutboxAdd(b *testing.B) {
+	for _, bc := range []struct {
+		name   string
+		window int64
+	}{{"each", 0}, {"window", 64}} {
+		b.Run(bc.name, func(b *testing.B) {
+			o, err := openOutbox(b.TempDir(), quietLog())
+			if err != nil {
+				b.Fatal(err)
+			}
+			var id int64
+			for b.Loop() {
+				id++
+				if err := o.Add(result(id)); err != nil {
+					b.Fatal(err)
+				}
+				if old := id - bc.window; old > 0 {
+					o.ack([]api.TaskRef{result(old).TaskRef})
+				}
+			}
+		})
+	}
 }
