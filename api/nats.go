@@ -6,21 +6,25 @@ import (
 	"time"
 )
 
-// The NATS subject map. Everything lives under "shrike.". A node may only
-// publish and subscribe on its own subjects (shrike.node.<name>.>) plus the
-// registration subject; replies to server requests are allowed as responses.
+// The NATS subject map. Everything lives under "shrike.". A node may
+// publish only on its own subjects (shrike.node.<name>.>) and subscribe
+// only to its command subject and its own reply inbox; replies to server
+// requests are allowed as responses. Because even registration goes to the
+// node's own subject, a node cannot register under another node's name.
 //
-//	shrike.register                 node → server  request: RegisterRequest → RegisterReply
+//	shrike.node.<name>.register     node → server  request: RegisterRequest → RegisterReply
 //	shrike.node.<name>.heartbeat    node → server  request: Heartbeat → HeartbeatReply
 //	shrike.node.<name>.report       node → server  request: ReportBatch → ReportAck
 //	shrike.node.<name>.log          node → server  publish: LogChunk
 //	shrike.node.<name>.cmd          server → node  request: Command → CommandReply
 //	shrike.events.<kind>            server         publish: Event (JetStream stream EVENTS)
 const (
-	SubjectRegister     = "shrike.register"
 	SubjectNodeWildcard = "shrike.node.*.>"
 	SubjectEvents       = "shrike.events"
 )
+
+// SubjectRegister is where node name registers.
+func SubjectRegister(node string) string { return "shrike.node." + node + ".register" }
 
 // SubjectHeartbeat is where node name publishes its heartbeats.
 func SubjectHeartbeat(node string) string { return "shrike.node." + node + ".heartbeat" }

@@ -57,6 +57,13 @@ func checkPassword(hash, password string) bool {
 	return err == nil && subtle.ConstantTimeCompare(got, want) == 1
 }
 
+// dummyHash is checked against for unknown users (made on first use: it
+// costs a full key derivation).
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := hashPassword("no such user")
+	return h
+})
+
 func hashToken(token string) string {
 	sum := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(sum[:])
@@ -102,6 +109,7 @@ var errBadLogin = api.Errorf(api.CodeUnauthorized, "wrong username or password")
 func (s *Server) Login(ctx context.Context, username, password string) (api.LoginResponse, error) {
 	u, err := s.store.GetUser(ctx, username)
 	if errors.Is(err, store.ErrNotFound) {
+		checkPassword(dummyHash(), password) // same work as a real check: timing reveals no user names
 		return api.LoginResponse{}, errBadLogin
 	}
 	if err != nil {

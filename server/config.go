@@ -91,7 +91,7 @@ func (c *Config) LoadFile(path string) error {
 }
 
 // ApplyEnv reads SHRIKE_DATA_DIR, SHRIKE_LISTEN, SHRIKE_NATS_LISTEN and
-// SHRIKE_HEARTBEAT_INTERVAL.
+// SHRIKE_HEARTBEAT_INTERVAL (documented in docs/server.md).
 func (c *Config) ApplyEnv(getenv func(string) string) error {
 	var errs []error
 	if v := getenv("SHRIKE_DATA_DIR"); v != "" {
@@ -136,8 +136,8 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s: must be positive", name))
 		}
 	}
-	if c.KillGrace < 0 {
-		errs = append(errs, errors.New("kill_grace: must not be negative"))
+	if c.KillGrace <= 0 {
+		errs = append(errs, errors.New("kill_grace: must be positive (it is the time between SIGTERM and SIGKILL)"))
 	}
 	if c.HeartbeatTimeout > 0 && c.HeartbeatTimeout < 2*c.HeartbeatInterval {
 		errs = append(errs, errors.New("heartbeat_timeout: must be at least twice heartbeat_interval"))

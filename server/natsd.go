@@ -20,7 +20,8 @@ const internalUser = "$shrike-server"
 // nodeAuth authenticates every NATS client. The server's own connection
 // presents a per-process secret; a node presents its name as the user and
 // the enrollment token as the password, and is confined to its own
-// subjects: it may publish registration and shrike.node.<name>.>, and
+// subjects: it may publish only on shrike.node.<name>.> (registration
+// included), and
 // subscribe only to its command subject and its own reply inbox, so it can
 // neither impersonate another node's subjects nor read other nodes'
 // commands.
@@ -55,7 +56,7 @@ func (a *nodeAuth) Check(c natsd.ClientAuthentication) bool {
 		Username: name,
 		Permissions: &natsd.Permissions{
 			Publish: &natsd.SubjectPermission{
-				Allow: []string{api.SubjectRegister, api.NodeSubjects(name)},
+				Allow: []string{api.NodeSubjects(name)},
 			},
 			Subscribe: &natsd.SubjectPermission{
 				Allow: []string{api.SubjectCommand(name), api.InboxPrefix(name) + ".>"},

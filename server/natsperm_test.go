@@ -209,7 +209,9 @@ func TestNATSNodeConfinement(t *testing.T) {
 	t.Run("foreign publishes refused", func(t *testing.T) {
 		hb, _ := json.Marshal(api.Heartbeat{Name: "n2", Instance: "x"})
 		report, _ := json.Marshal(api.ReportBatch{Name: "n2", Results: []api.TaskResult{{TaskRef: api.TaskRef{TaskID: 1, Attempt: 1}, Outcome: api.OutcomeSucceeded}}})
+		reg2, _ := json.Marshal(api.RegisterRequest{Name: "n2", Instance: "x", Facts: api.NodeFacts{CPUs: 64, Slots: 64}})
 		for subject, data := range map[string][]byte{
+			api.SubjectRegister("n2"):        reg2,
 			api.SubjectHeartbeat("n2"):       hb,
 			api.SubjectReport("n2"):          report,
 			api.SubjectLog("n2"):             []byte("{}"),
@@ -234,10 +236,28 @@ func TestNATSNodeConfinement(t *testing.T) {
 		}
 	})
 
+	t.Run("registering under another name on its own subject refused", func(t *testing.T) {
+		req, _ := json.Marshal(api.RegisterRequest{Name: "n2", Instance: "x", Facts: api.NodeFacts{CPUs: 64, Slots: 64}})
+		msg, err := n1.Request(api.SubjectRegister("n1"), req, 2*time.Second)
+		if err != nil {
+			t.Fatalf("register request: %v", err)
+		}
+		var reg api.RegisterReply
+		if err := json.Unmarshal(msg.Data, &reg); err != nil || reg.Error == nil || reg.Error.Code != api.CodeForbidden {
+			t.Fatalf("register as n2 from n1: reply %s, want forbidden", msg.Data)
+		}
+		nodes, _ := srv.ListNodes(context.Background(), admin)
+		for _, n := range nodes {
+			if n.Name == "n2" {
+				t.Fatalf("n1 registered as n2: %+v", n)
+			}
+		}
+	})
+
 	t.Run("registration and own heartbeat allowed", func(t *testing.T) {
 		before := len(errs.all())
 		req, _ := json.Marshal(api.RegisterRequest{Name: "n1", Instance: "i1", Facts: api.NodeFacts{CPUs: 1, Slots: 1}})
-		msg, err := n1.Request(api.SubjectRegister, req, 2*time.Second)
+		msg, err := n1.Request(api.SubjectRegister("n1"), req, 2*time.Second)
 		if err != nil {
 			t.Fatalf("register request: %v", err)
 		}

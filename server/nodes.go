@@ -18,7 +18,7 @@ func (s *Server) subscribe() error {
 		subject string
 		handler nats.MsgHandler
 	}{
-		{api.SubjectRegister, s.handleRegister},
+		{api.SubjectRegister("*"), s.handleRegister},
 		{"shrike.node.*.heartbeat", s.handleHeartbeat},
 		{"shrike.node.*.report", s.handleReport},
 		{"shrike.node.*.log", s.handleLog},
@@ -54,6 +54,10 @@ func (s *Server) handleRegister(msg *nats.Msg) {
 	}
 	if err := api.ValidateNodeName(req.Name); err != nil {
 		s.respond(msg, api.RegisterReply{Error: errorReply(api.CodeBadRequest, "%v", err)})
+		return
+	}
+	if subj := nodeFromSubject(msg.Subject); subj != req.Name {
+		s.respond(msg, api.RegisterReply{Error: errorReply(api.CodeForbidden, "node %s may not register as %s", subj, req.Name)})
 		return
 	}
 	var c change

@@ -80,8 +80,15 @@ func New(cfg Config) (*Server, error) {
 }
 
 func (s *Server) open() error {
-	var err error
-	s.store, err = store.OpenSQLite(filepath.Join(s.cfg.DataDir, "shrike.db"), store.SQLiteOptions{Synchronous: strings.ToUpper(s.cfg.Synchronous), Logger: s.log})
+	dbPath := filepath.Join(s.cfg.DataDir, "shrike.db")
+	// Create the database private: SQLite gives its -wal and -shm files
+	// the database file's mode.
+	f, err := os.OpenFile(dbPath, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	_ = f.Close()
+	s.store, err = store.OpenSQLite(dbPath, store.SQLiteOptions{Synchronous: strings.ToUpper(s.cfg.Synchronous), Logger: s.log})
 	if err != nil {
 		return fmt.Errorf("store: %w", err)
 	}

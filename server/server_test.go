@@ -198,7 +198,7 @@ func TestConfigValidateReportsEverything(t *testing.T) {
 
 func TestSecretsFilesAreCreatedPrivate(t *testing.T) {
 	g := startTestGrid(t, 0, 1)
-	for _, f := range []string{AdminPasswordFile, NodeTokenFile} {
+	for _, f := range []string{AdminPasswordFile, NodeTokenFile, "shrike.db"} {
 		fi, err := os.Stat(filepath.Join(g.srv.DataDir(), f))
 		if err != nil {
 			t.Fatal(err)

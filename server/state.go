@@ -26,6 +26,9 @@ type taskState struct {
 	spec   *api.TaskSpec
 	deps   []int
 	queued bool
+	// inQueue is true while the ready queue's slice holds an entry for the
+	// task, live (queued) or dead (removed lazily).
+	inQueue bool
 	// nodes[i] is the node that ran attempt i+1, so that late log chunks
 	// and results can be checked against the node that sends them.
 	nodes []string
@@ -94,11 +97,17 @@ func newJobState(rec store.JobRecord, tasks []store.TaskRecord) (*jobState, sche
 }
 
 // readyQueue holds the tasks that wait for a node, in scheduler order.
-// Removal is lazy: a dequeued task is dropped at the next compaction.
+// Tasks mostly arrive in order (new jobs have higher ids) and leave from
+// the head (they are placed), so the queue stays sorted without a sort per
+// cycle: a push out of order marks it for one sort, removal is lazy, dead
+// entries at the head are dropped as the head is read, and the rest are
+// compacted away only when they pile up. A task pushed again while its
+// dead entry is still there revives that entry, which is in the right
+// place since a task's order never changes.
 type readyQueue struct {
-	tasks []*taskState
-	dirty bool
-	live  int
+	tasks    []*taskState
+	unsorted bool
+	live     int
 }
 
 func (q *readyQueue) push(t *taskState) {
@@ -106,9 +115,15 @@ func (q *readyQueue) push(t *taskState) {
 		return
 	}
 	t.queued = true
-	q.tasks = append(q.tasks, t)
-	q.dirty = true
 	q.live++
+	if t.inQueue {
+		return
+	}
+	if n := len(q.tasks); n > 0 && scheduler.Less(t.qt, q.tasks[n-1].qt) {
+		q.unsorted = true
+	}
+	t.inQueue = true
+	q.tasks = append(q.tasks, t)
 }
 
 func (q *readyQueue) remove(t *taskState) {
@@ -116,14 +131,19 @@ func (q *readyQueue) remove(t *taskState) {
 		return
 	}
 	t.queued = false
-	q.dirty = true
 	q.live--
 }
 
-// head compacts and orders the queue and returns up to n tasks from its head.
+// head orders the queue if needed and returns up to n live tasks from its
+// head.
 func (q *readyQueue) head(n int) []*taskState {
-	if q.dirty {
-		q.tasks = slices.DeleteFunc(q.tasks, func(t *taskState) bool { return !t.queued })
+	if dead := len(q.tasks) - q.live; q.unsorted || dead > max(1024, q.live) {
+		q.tasks = slices.DeleteFunc(q.tasks, func(t *taskState) bool {
+			t.inQueue = t.queued
+			return !t.queued
+		})
+	}
+	if q.unsorted {
 		slices.SortFunc(q.tasks, func(a, b *taskState) int {
 			switch {
 			case scheduler.Less(a.qt, b.qt):
@@ -133,9 +153,24 @@ func (q *readyQueue) head(n int) []*taskState {
 			}
 			return 0
 		})
-		q.dirty = false
+		q.unsorted = false
 	}
-	return q.tasks[:min(n, len(q.tasks))]
+	i := 0
+	for i < len(q.tasks) && !q.tasks[i].queued {
+		q.tasks[i].inQueue = false
+		i++
+	}
+	q.tasks = q.tasks[i:]
+	out := make([]*taskState, 0, min(n, q.live))
+	for _, t := range q.tasks {
+		if len(out) == n {
+			break
+		}
+		if t.queued {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // timePtr returns a pointer to a copy of t.

@@ -25,20 +25,24 @@ func runNode(args []string) error {
 	}
 	fs := flag.NewFlagSet("node", flag.ContinueOnError)
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), `Usage: shrike node --server nats://HOST:PORT --token TOKEN [flags]
+		fmt.Fprint(fs.Output(), `Usage: shrike node --server nats://HOST:PORT (--token-file FILE | --token TOKEN) [flags]
 
 Runs a node agent: it joins the server, reports its facts, heartbeats and
 runs the tasks the scheduler places on it.
 
 Example:
-  shrike node --server nats://10.0.0.5:4222 --token "$(cat node-token)" --slots 8 --tags gpu,fast
+  shrike node --server nats://10.0.0.5:4222 --token-file /etc/shrike/node-token --slots 8 --tags gpu,fast
+
+--token-file (or SHRIKE_NODE_TOKEN) keeps the token out of the process list;
+tasks never see it in their environment.
 
 Flags:
 `)
 		fs.PrintDefaults()
 	}
 	serverURL := fs.String("server", envOr("SHRIKE_NODE_SERVER", "nats://127.0.0.1:4222"), "server NATS URL (env SHRIKE_NODE_SERVER)")
-	token := fs.String("token", os.Getenv("SHRIKE_NODE_TOKEN"), "node enrollment token (env SHRIKE_NODE_TOKEN)")
+	token := fs.String("token", os.Getenv("SHRIKE_NODE_TOKEN"), "node enrollment token (env SHRIKE_NODE_TOKEN; prefer --token-file)")
+	tokenFile := fs.String("token-file", "", "file holding the node enrollment token")
 	name := fs.String("name", "", "node name (default: host name)")
 	slots := fs.Int("slots", 0, "tasks run at once (default: cpus)")
 	cpus := fs.Int("cpus", 0, "CPUs to offer (default: all)")
@@ -54,6 +58,13 @@ Flags:
 	logger, err := roleLogger(*logLevel)
 	if err != nil {
 		return usageErr(err)
+	}
+	if *tokenFile != "" {
+		data, err := os.ReadFile(*tokenFile)
+		if err != nil {
+			return usageErr(fmt.Errorf("--token-file: %w", err))
+		}
+		*token = string(data)
 	}
 	cfg := node.Config{
 		ServerURL: *serverURL, Token: strings.TrimSpace(*token), Name: *name,
