@@ -126,11 +126,7 @@ func (g *grid) killServer() {
 // startNode starts a node agent process.
 func (g *grid) startNode(name string, slots int, extra ...string) *exec.Cmd {
 	g.t.Helper()
-	token, err := os.ReadFile(filepath.Join(g.dataDir, "node-token"))
-	if err != nil {
-		g.t.Fatal(err)
-	}
-	args := append([]string{"node", "--server", g.natsURL(), "--token", strings.TrimSpace(string(token)),
+	args := append([]string{"node", "--server", g.natsURL(), "--token-file", filepath.Join(g.dataDir, "node-token"),
 		"--name", name, "--slots", fmt.Sprint(slots), "--cpus", fmt.Sprint(slots),
 		"--work-dir", filepath.Join(g.dir, "node-"+name), "--log-level", "warn"}, extra...)
 	cmd := exec.Command(shrikeBin, args...)

@@ -34,7 +34,8 @@ type Agent struct {
 	cfg      Config
 	log      *slog.Logger
 	instance string
-	baseEnv  []string
+	agentID  string   // the work dir's id, in every task's environment (orphan reaping)
+	baseEnv  []string // the environment tasks start from: no secrets
 	tasksDir string
 	logsDir  string
 	outbox   *outbox
@@ -54,7 +55,8 @@ type Agent struct {
 	closing bool
 }
 
-// New checks cfg, fills in its defaults, prepares the work directory
+// New checks cfg, fills in its defaults, kills the tasks an earlier run of
+// this node left running (see reapOrphans), prepares the work directory
 // (tasks/, logs/, outbox/) and loads the results an earlier run left in the
 // outbox.
 func New(cfg Config) (*Agent, error) {
@@ -74,7 +76,7 @@ func New(cfg Config) (*Agent, error) {
 		cfg:        cfg,
 		log:        cfg.Logger.With("node", cfg.Name),
 		instance:   newInstanceID(),
-		baseEnv:    os.Environ(),
+		baseEnv:    taskBaseEnv(os.Environ()),
 		tasksDir:   filepath.Join(work, "tasks"),
 		logsDir:    filepath.Join(work, "logs"),
 		reregister: make(chan struct{}, 1),
@@ -86,6 +88,13 @@ func New(cfg Config) (*Agent, error) {
 			return nil, fmt.Errorf("node work directory: %w", mkErr)
 		}
 	}
+	// Tasks an earlier run of this node left running (the agent was
+	// killed) are retried elsewhere by the server: kill them before their
+	// work dirs go.
+	if a.agentID, err = loadAgentID(work); err != nil {
+		return nil, fmt.Errorf("node work directory: %w", err)
+	}
+	reapOrphans(procRoot, a.agentID, a.log)
 	if !cfg.KeepWorkDirs {
 		a.removeStaleWorkDirs()
 	}

@@ -47,6 +47,33 @@
 // and retries them elsewhere), flushes the outbox for at most a second and
 // disconnects.
 //
+// # Crash safety
+//
+// Tasks never see the node's credentials: they inherit the agent's
+// environment without the variables in secretEnv (SHRIKE_NODE_TOKEN,
+// SHRIKE_TOKEN, SHRIKE_PASSWORD, SHRIKE_NEW_PASSWORD) and without any other
+// SHRIKE_*_TOKEN; the task's own variables follow, then the SHRIKE_*
+// variables the agent sets, which tasks cannot override.
+//
+// If the agent is killed (SIGKILL, OOM killer) it cannot stop its tasks,
+// and the server retries them elsewhere, so they must not run on. Two
+// layers see to it:
+//
+//   - Each group leader is started with Pdeathsig SIGKILL, so the kernel
+//     kills it when the agent dies. Linux sends it when the OS thread that
+//     forked the child exits; Go ends threads only when a goroutine locked
+//     to one (runtime.LockOSThread) exits, which the agent never does. It
+//     does not reach the leader's children.
+//   - At start (New, before registering) the agent reaps the orphans of an
+//     earlier run on the same work dir: every task's environment carries
+//     SHRIKE_AGENT_ID, a random id kept in <work-dir>/agent-id; the agent
+//     scans /proc/<pid>/environ (those it may read) for processes started
+//     with its id and a SHRIKE_TASK_ID, SIGKILLs their process groups,
+//     logging each with its task id and attempt, and only then removes the
+//     stale work dirs. Its own process group and PID 1 are never
+//     signalled. Keying on the work dir, not the node name, keeps two
+//     grids on one host (two dev grids, parallel tests) apart.
+//
 // # Locks
 //
 // Agent.mu guards the running set; it may be held while taking outbox.mu,

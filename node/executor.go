@@ -155,8 +155,24 @@ func (a *Agent) prepare(at *attempt, logFile *os.File) (*exec.Cmd, error) {
 	cmd.Env = a.env(at.spec)
 	cmd.Stdout = logFile
 	cmd.Stderr = logFile
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = taskSysProcAttr()
 	return cmd, nil
+}
+
+// taskSysProcAttr puts a task in its own process group (pgid = its pid,
+// so the whole group can be signalled) and has the kernel SIGKILL the group
+// leader when the agent dies, even by SIGKILL.
+//
+// Pdeathsig caveats: the kernel sends it when the OS thread that forked the
+// child exits, not the process. The Go runtime ends a thread only when a
+// goroutine locked to it (runtime.LockOSThread) exits, and the agent never
+// locks OS threads, so here it fires exactly when the agent process dies.
+// It reaches the leader only (the leader's own children, and any process
+// that left the group, live on), and exec of a set-user-ID or capability
+// binary clears it. reapOrphans, at the next agent start, kills what it
+// misses.
+func taskSysProcAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 }
 
 // startCmd starts cmd, retrying a few times on ETXTBSY.

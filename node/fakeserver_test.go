@@ -91,11 +91,12 @@ func newFakeServer(t *testing.T, url string) *fakeServer {
 		logs:    make(map[api.TaskKey][]byte),
 		logEOF:  make(map[api.TaskKey]bool),
 	}
-	fs.subscribe(api.SubjectRegister, fs.onRegister)
 	// One subscription for the node subjects, so messages are handled in
 	// the order the node sent them (logs before the result).
 	fs.subscribe(api.SubjectNodeWildcard, func(m *nats.Msg) {
 		switch {
+		case strings.HasSuffix(m.Subject, ".register"):
+			fs.onRegister(m)
 		case strings.HasSuffix(m.Subject, ".heartbeat"):
 			fs.onHeartbeat(m)
 		case strings.HasSuffix(m.Subject, ".report"):

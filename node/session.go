@@ -68,7 +68,7 @@ func (a *Agent) register(ctx context.Context) (time.Duration, error) {
 			Running:  a.Running(),
 		}
 		var reply api.RegisterReply
-		err := a.request(ctx, api.SubjectRegister, req, &reply)
+		err := a.request(ctx, api.SubjectRegister(a.cfg.Name), req, &reply)
 		if err == nil && reply.Error != nil {
 			switch reply.Error.Code {
 			case api.CodeBadToken:

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -81,10 +82,43 @@ func (a *Agent) argv(t api.StartTask, dir string) ([]string, error) {
 	return nil, errors.New("nothing to run")
 }
 
-// env is the agent's environment, then the task's variables, then the
-// SHRIKE_* variables (later entries win).
+// secretEnv lists the credentials the shrike command reads from the
+// environment. The agent's environment is passed on to its tasks without
+// them (see taskBaseEnv), so that no job can read the node enrollment token
+// or a user's API token or password. Every other SHRIKE_*_TOKEN variable is
+// dropped as well (isSecretEnv).
+var secretEnv = []string{
+	"SHRIKE_NODE_TOKEN",   // node enrollment token (shrike node)
+	"SHRIKE_TOKEN",        // user API token (client commands)
+	"SHRIKE_PASSWORD",     // user password (shrike login)
+	"SHRIKE_NEW_PASSWORD", // password of a new user (shrike admin user add)
+}
+
+// isSecretEnv reports whether the variable name must not reach tasks: one
+// of secretEnv, or any SHRIKE_*_TOKEN.
+func isSecretEnv(name string) bool {
+	return slices.Contains(secretEnv, name) ||
+		strings.HasPrefix(name, "SHRIKE_") && strings.HasSuffix(name, "_TOKEN")
+}
+
+// taskBaseEnv is environ ("NAME=value" entries, as from os.Environ) without
+// the secret variables: the environment every task starts from.
+func taskBaseEnv(environ []string) []string {
+	env := make([]string, 0, len(environ))
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if !isSecretEnv(name) {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+// env is the agent's environment without secrets (Agent.baseEnv, see
+// taskBaseEnv), then the task's variables, then the SHRIKE_* variables
+// (later entries win, so a task cannot override these).
 func (a *Agent) env(t api.StartTask) []string {
-	env := make([]string, 0, len(a.baseEnv)+len(t.Env)+5)
+	env := make([]string, 0, len(a.baseEnv)+len(t.Env)+6)
 	env = append(env, a.baseEnv...)
 	for k, v := range t.Env {
 		env = append(env, k+"="+v)
@@ -95,6 +129,7 @@ func (a *Agent) env(t api.StartTask) []string {
 		"SHRIKE_ATTEMPT="+strconv.Itoa(t.Attempt),
 		"SHRIKE_TASK_ID="+strconv.FormatInt(t.TaskID, 10),
 		"SHRIKE_NODE="+a.cfg.Name,
+		agentIDVar+"="+a.agentID,
 	)
 }
 
