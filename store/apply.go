@@ -3,9 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-
-	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 )
 
 // upsertBatch is how many rows one multi-row INSERT … ON CONFLICT carries.
@@ -20,7 +17,8 @@ const upsertBatch = 250
 //
 // Rows are merged before they are written, so a batch of many small
 // mutations costs a few multi-row statements rather than one statement per
-// row; see merged.
+// row; see merged. The statements are plain database/sql, prepared once on
+// the writer pool (write.go).
 func (s *sqlStore) Apply(ctx context.Context, muts ...Mutation) error {
 	var m merged
 	for i := range muts {
@@ -29,8 +27,7 @@ func (s *sqlStore) Apply(ctx context.Context, muts ...Mutation) error {
 	if m.empty() {
 		return nil
 	}
-	err := s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return m.write(tx) })
-	if err != nil {
+	if err := s.wr.apply(ctx, &m); err != nil {
 		return fmt.Errorf("store: apply: %w", err)
 	}
 	return nil
@@ -120,52 +117,12 @@ func upsertByKey[K comparable, V any](rows []V, at *map[K]int, key K, v V) []V {
 	return append(rows, v)
 }
 
-// write issues the merged rows inside tx.
-func (m *merged) write(tx *gorm.DB) error {
-	if err := upsert(tx, m.nodes); err != nil {
-		return fmt.Errorf("nodes: %w", err)
-	}
-	if err := upsert(tx, m.jobs); err != nil {
-		return fmt.Errorf("jobs: %w", err)
-	}
-	for _, u := range m.states {
-		if u.superseded {
-			continue
-		}
-		res := tx.Model(&jobModel{}).Where("id = ?", u.ID).
-			Updates(map[string]any{"state": u.State, "finished_at": u.FinishedAt})
-		if res.Error != nil {
-			return fmt.Errorf("job %d state: %w", u.ID, res.Error)
-		}
-		if res.RowsAffected == 0 {
-			return fmt.Errorf("job %d state: %w", u.ID, ErrNotFound)
-		}
-	}
-	if err := upsert(tx, m.tasks); err != nil {
-		return fmt.Errorf("tasks: %w", err)
-	}
-	return nil
-}
-
-// upsert writes whole rows, replacing any row with the same primary key.
-// Rows go in chunks of upsertBatch, then of descending powers of two, so
-// that only a handful of distinct statements exist per table and the
-// prepared-statement cache serves every write (a statement per batch size
-// would be prepared anew on almost every transaction).
-func upsert[T any](tx *gorm.DB, rows []T) error {
-	for len(rows) > 0 {
-		n := chunkSize(len(rows))
-		err := tx.Omit(clause.Associations).Clauses(clause.OnConflict{UpdateAll: true}).Create(rows[:n]).Error
-		if err != nil {
-			return err
-		}
-		rows = rows[n:]
-	}
-	return nil
-}
-
 // chunkSize is the size of the next chunk of n rows: upsertBatch, or the
-// largest power of two not above n.
+// largest power of two not above n. Rows go in chunks of upsertBatch, then
+// of descending powers of two, so that only a handful of distinct statements
+// exist per table (9) and the prepared statements (sqlWriter) serve every
+// write; a statement per batch size would mean preparing one anew on almost
+// every transaction.
 func chunkSize(n int) int {
 	if n >= upsertBatch {
 		return upsertBatch

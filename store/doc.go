@@ -6,14 +6,18 @@
 // SQLite (OpenSQLite) is the default: one file in WAL mode, one writer
 // connection and a small pool of query-only readers. A PostgreSQL
 // implementation is to reuse the gorm models (models.go) and the shared
-// queries (apply.go, query.go, accounts.go), which use only portable SQL;
-// everything SQLite-specific (DSN pragmas, pools, WAL checkpoint) lives in
-// sqlite.go. Every implementation must pass the contract suite in
-// store/storetest.
+// queries (apply.go, write.go, query.go, accounts.go), which use only
+// portable SQL; everything SQLite-specific (DSN pragmas, pools, WAL
+// checkpoint, "?" bind parameters) lives in sqlite.go; PostgreSQL's "$n"
+// bind parameters are dollarN in write.go. Every implementation must pass
+// the contract suite in store/storetest.
 //
 // # Writes
 //
 // Jobs, tasks and nodes change only through Apply, one transaction per call.
+// Apply does not go through gorm: it runs plain database/sql statements,
+// prepared once on the writer pool and cached by table and row count
+// (write.go), so a transaction neither re-prepares nor reflects.
 // Jobs, tasks and nodes are whole-row upserts keyed by ID (or name); a job's
 // state change (JobStates) touches only its state and finish time. Job and
 // task IDs are chosen by the server, which allocates them in memory from

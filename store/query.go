@@ -20,11 +20,14 @@ const (
 // which api.JobState.Terminal is true.
 var terminalJobStates = []string{string(api.JobFinished), string(api.JobFailed), string(api.JobKilled)}
 
-// sqlStore is the gorm implementation of Store shared by the SQL back ends.
-// Writes go through w, reads through r; the two may be the same pool.
+// sqlStore is the implementation of Store shared by the SQL back ends.
+// Writes go through w, reads through r; the two may be the same pool. Apply
+// bypasses gorm: it runs its own prepared statements on w's pool (wr,
+// write.go).
 type sqlStore struct {
-	w *gorm.DB
-	r *gorm.DB
+	w  *gorm.DB
+	r  *gorm.DB
+	wr *sqlWriter
 }
 
 // readTx runs fn in a read-only transaction on the read pool, so the

@@ -85,6 +85,9 @@ func OpenSQLite(path string, opts SQLiteOptions) (*SQLite, error) {
 	if err == nil {
 		err = s.w.AutoMigrate(allModels()...)
 	}
+	if err == nil {
+		s.wr, err = newSQLWriter(s.w, questionMark)
+	}
 	if err != nil {
 		_ = s.rdb.Close()
 		_ = s.wdb.Close()
@@ -97,12 +100,12 @@ func OpenSQLite(path string, opts SQLiteOptions) (*SQLite, error) {
 // Path returns the database file name given to OpenSQLite.
 func (s *SQLite) Path() string { return s.path }
 
-// Close closes the store: the readers first, then it checkpoints the WAL
-// into the database file and truncates it, then closes the writer. Later
-// calls return the first call's result.
+// Close closes the store: Apply's prepared statements and the readers
+// first, then it checkpoints the WAL into the database file and truncates
+// it, then closes the writer. Later calls return the first call's result.
 func (s *SQLite) Close() error {
 	s.closed.Do(func() {
-		errs := []error{s.rdb.Close()}
+		errs := []error{s.wr.close(), s.rdb.Close()}
 		var busy, logPages, done int
 		row := s.wdb.QueryRowContext(context.Background(), "PRAGMA wal_checkpoint(TRUNCATE)")
 		if err := row.Scan(&busy, &logPages, &done); err != nil {
@@ -158,8 +161,8 @@ func openSQLitePool(path, syncMode string, conns int, extra string) (*sql.DB, er
 }
 
 // openGorm wraps a pool in gorm: silent, with prepared statements cached,
-// and without the implicit transaction around single writes (Apply opens its
-// own).
+// and without the implicit transaction around single writes. (Apply does not
+// use gorm; see write.go.)
 func openGorm(db *sql.DB) (*gorm.DB, error) {
 	return gorm.Open(sqlite.New(sqlite.Config{Conn: db}), &gorm.Config{
 		Logger:                 logger.Discard,
