@@ -17,7 +17,7 @@ import (
 // the rest wait for a later cycle. Copying a 100,000-task queue into every
 // snapshot would cost more than the decision.
 const (
-	windowBase    = 1000
+	windowBase    = 256
 	windowPerSlot = 16
 	windowMax     = 20_000
 )
