@@ -64,36 +64,3 @@ func (s *Server) killUnindexed(ctx context.Context, p rest.Principal, id int64) 
 	}
 	return s.KillJob(ctx, p, id)
 }
-
-// TaskLog implements rest.Backend.
-func (s *Server) TaskLog(ctx context.Context, p rest.Principal, jobID int64, task string, attempt int, offset int64, max int) (rest.LogPage, error) {
-	_, _, tasks, err := s.loadJob(ctx, p, jobID)
-	if err != nil {
-		return rest.LogPage{}, err
-	}
-	for _, t := range tasks {
-		if t.Name != task {
-			continue
-		}
-		if attempt <= 0 {
-			attempt = t.Attempt
-		}
-		if attempt > t.Attempt || attempt <= 0 {
-			done := api.TaskState(t.State).Terminal()
-			if attempt > t.Attempt && t.Attempt > 0 {
-				return rest.LogPage{}, api.Errorf(api.CodeNotFound, "task %s has run %d attempt(s), not %d", task, t.Attempt, attempt)
-			}
-			return rest.LogPage{Next: offset, Attempt: attempt, Done: done}, nil
-		}
-		k := api.TaskKey{TaskID: t.ID, Attempt: attempt}
-		data, err := s.logs.read(jobID, k, offset, max)
-		if err != nil {
-			return rest.LogPage{}, err
-		}
-		over := attempt < t.Attempt || api.TaskState(t.State).Terminal()
-		next := offset + int64(len(data))
-		done := over && s.logs.complete(jobID, k) && next >= s.logs.size(jobID, k)
-		return rest.LogPage{Data: data, Next: next, Attempt: attempt, Done: done}, nil
-	}
-	return rest.LogPage{}, api.Errorf(api.CodeNotFound, "job %d has no task %q", jobID, task)
-}

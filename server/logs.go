@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -13,23 +14,24 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/shrike-grid/shrike/api"
+	"github.com/shrike-grid/shrike/rest"
 )
 
 // logStore keeps task output under <data-dir>/logs/<job>/<task>-<attempt>.log.
 // Nodes stream chunks live; each chunk carries its offset, so a repeated
 // chunk is harmless. When an attempt ends its result says how long the
-// output is, and whatever did not arrive live is fetched from the node.
+// output is; shortly after, whatever did not arrive live is fetched from the
+// node. Until that check is done the attempt's log is not complete.
 type logStore struct {
 	dir string
 
 	mu       sync.Mutex
-	expected map[api.TaskKey]int64 // total size from the attempt's result
-	fetching map[api.TaskKey]bool
+	fetching map[api.TaskKey]bool                          // attempts whose end is being checked
 	fetch    func(node string, jobID int64, k api.TaskKey) // set by the server
 }
 
 func newLogStore(dir string) *logStore {
-	return &logStore{dir: dir, expected: make(map[api.TaskKey]int64), fetching: make(map[api.TaskKey]bool)}
+	return &logStore{dir: dir, fetching: make(map[api.TaskKey]bool)}
 }
 
 func (l *logStore) path(jobID int64, k api.TaskKey) string {
@@ -81,18 +83,19 @@ func (l *logStore) read(jobID int64, k api.TaskKey, offset int64, max int) ([]by
 	return buf[:n], nil
 }
 
-// expect records an attempt's final output size; if some is missing, the
-// rest is fetched from the node after a short delay (chunks still in
-// flight usually land first).
+// expect is told an attempt's final output size. If it is not empty, the
+// log is checked after a short delay (chunks still in flight usually land
+// first) and what is missing is fetched from the node; the attempt's log is
+// complete once that is done.
 func (l *logStore) expect(jobID int64, k api.TaskKey, size int64, node string) {
-	l.mu.Lock()
-	l.expected[k] = size
-	need := size > 0 && !l.fetching[k]
-	if need {
-		l.fetching[k] = true
+	if size <= 0 {
+		return
 	}
+	l.mu.Lock()
+	busy := l.fetching[k]
+	l.fetching[k] = true
 	l.mu.Unlock()
-	if !need {
+	if busy {
 		return
 	}
 	time.AfterFunc(300*time.Millisecond, func() {
@@ -105,16 +108,12 @@ func (l *logStore) expect(jobID int64, k api.TaskKey, size int64, node string) {
 	})
 }
 
-// complete reports whether all of an ended attempt's output is here.
-func (l *logStore) complete(jobID int64, k api.TaskKey) bool {
+// complete reports whether an ended attempt's output is all here (or all
+// that could be had: a node that is gone cannot send the rest).
+func (l *logStore) complete(k api.TaskKey) bool {
 	l.mu.Lock()
-	want, known := l.expected[k]
-	busy := l.fetching[k]
-	l.mu.Unlock()
-	if busy {
-		return false
-	}
-	return !known || l.size(jobID, k) >= want
+	defer l.mu.Unlock()
+	return !l.fetching[k]
 }
 
 // handleLog stores a live chunk of output from the node that runs it.
@@ -158,4 +157,37 @@ func (s *Server) fetchLog(node string, jobID int64, k api.TaskKey) {
 			return
 		}
 	}
+}
+
+// TaskLog implements rest.Backend.
+func (s *Server) TaskLog(ctx context.Context, p rest.Principal, jobID int64, task string, attempt int, offset int64, max int) (rest.LogPage, error) {
+	_, _, tasks, err := s.loadJob(ctx, p, jobID)
+	if err != nil {
+		return rest.LogPage{}, err
+	}
+	for _, t := range tasks {
+		if t.Name != task {
+			continue
+		}
+		if attempt <= 0 {
+			attempt = t.Attempt
+		}
+		if attempt > t.Attempt || attempt <= 0 {
+			done := api.TaskState(t.State).Terminal()
+			if attempt > t.Attempt && t.Attempt > 0 {
+				return rest.LogPage{}, api.Errorf(api.CodeNotFound, "task %s has run %d attempt(s), not %d", task, t.Attempt, attempt)
+			}
+			return rest.LogPage{Next: offset, Attempt: attempt, Done: done}, nil
+		}
+		k := api.TaskKey{TaskID: t.ID, Attempt: attempt}
+		data, err := s.logs.read(jobID, k, offset, max)
+		if err != nil {
+			return rest.LogPage{}, err
+		}
+		over := attempt < t.Attempt || api.TaskState(t.State).Terminal()
+		next := offset + int64(len(data))
+		done := over && s.logs.complete(k) && next >= s.logs.size(jobID, k)
+		return rest.LogPage{Data: data, Next: next, Attempt: attempt, Done: done}, nil
+	}
+	return rest.LogPage{}, api.Errorf(api.CodeNotFound, "job %d has no task %q", jobID, task)
 }
