@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"encoding/json"
 	"github.com/nats-io/nats.go"
 
 	"github.com/shrike-grid/shrike/api"
