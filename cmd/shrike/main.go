@@ -1,6 +1,3 @@
-// Command shrike is Shrike's one binary: the server, the node agent, a
-// development grid, and the client commands that talk to the REST API.
-// See docs/cli.md.
 package main
 
 import (

@@ -1,0 +1,14 @@
+// Command shrike is Shrike's one binary.
+//
+// Roles, each a long-running process:
+//
+//	shrike server   the server: embedded NATS, SQLite, resource manager, scheduler, REST API, web page
+//	shrike node     a node agent: joins a server and runs the tasks placed on it
+//	shrike dev      a server and local node agents in one process, with a throwaway data dir
+//	shrike bench    throughput of trivial tasks on a local grid against the bare spawn rate
+//
+// Everything else is a client of the REST API (through api.Client): login,
+// logout, job submit|ls|show|logs|kill|wait, node ls, admin user add|ls,
+// version. One file per subcommand; exit codes live in exitcodes.go. See
+// docs/cli.md.
+package main
