@@ -164,3 +164,45 @@ func taskNames(n int) string {
 	}
 	return strings.Join(names, ", ")
 }
+
+// TestNodeAgentKilled kills a node agent with SIGKILL while it runs a task
+// and starts it again on the same work dir: the orphaned attempt dies (it
+// never writes its end line), the server retries the task, and it finishes
+// once.
+func TestNodeAgentKilled(t *testing.T) {
+	g := newGrid(t)
+	agent := g.startNode("n1", 1)
+	g.waitNodes("n1")
+	out := t.TempDir()
+	id := g.submit(fmt.Sprintf(`
+name: agent-crash
+variables: {OUT: %s}
+tasks:
+  - name: work
+    script: |
+      echo "start $SHRIKE_ATTEMPT" >> "$OUT/journal"
+      sleep 3
+      echo "end $SHRIKE_ATTEMPT" >> "$OUT/journal"
+`, out))
+	journal := filepath.Join(out, "journal")
+	waitFor(t, 10*time.Second, "attempt 1 started", func() bool {
+		data, err := os.ReadFile(journal)
+		return err == nil && strings.Contains(string(data), "start 1")
+	})
+	if err := agent.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = agent.Wait()
+	g.startNode("n1", 1)
+	job := g.wait(id, 30*time.Second)
+	tk := taskByName(t, job, "work")
+	if job.State != api.JobFinished || tk.Attempt != 2 {
+		t.Fatalf("after the agent crash: job %s, task %+v; want FINISHED at attempt 2", job.State, tk)
+	}
+	time.Sleep(time.Second) // attempt 1 would have ended by now had it survived
+	lines := readLines(t, journal)
+	want := []string{"start 1", "start 2", "end 2"}
+	if strings.Join(lines, "|") != strings.Join(want, "|") {
+		t.Errorf("journal = %q, want %q: the orphaned attempt must not run on", lines, want)
+	}
+}
