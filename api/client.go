@@ -54,6 +54,14 @@ type ListJobsOptions struct {
 	Limit  int
 }
 
+// NodeListOptions filters ListNodesFiltered; zero values mean no filter.
+type NodeListOptions struct {
+	// States keeps nodes in one of these states.
+	States []NodeState
+	// Locked, if set, keeps locked nodes (true) or unlocked ones (false).
+	Locked *bool
+}
+
 // LogOptions selects what TaskLog reads.
 type LogOptions struct {
 	// Follow keeps reading until the attempt is over.
@@ -204,9 +212,99 @@ func (c *Client) WaitJob(ctx context.Context, id int64, poll time.Duration, prog
 
 // ListNodes returns every node the resource manager knows.
 func (c *Client) ListNodes(ctx context.Context) ([]Node, error) {
+	return c.ListNodesFiltered(ctx, NodeListOptions{})
+}
+
+// ListNodesFiltered returns the nodes that pass opts.
+func (c *Client) ListNodesFiltered(ctx context.Context, opts NodeListOptions) ([]Node, error) {
+	q := url.Values{}
+	for _, s := range opts.States {
+		q.Add("state", string(s))
+	}
+	if opts.Locked != nil {
+		q.Set("locked", strconv.FormatBool(*opts.Locked))
+	}
 	var nodes []Node
-	err := c.call(ctx, http.MethodGet, "/api/v1/nodes", nil, nil, &nodes)
+	err := c.call(ctx, http.MethodGet, "/api/v1/nodes", q, nil, &nodes)
 	return nodes, err
+}
+
+// GetNode returns a node with its facts and recent history.
+func (c *Client) GetNode(ctx context.Context, name string) (NodeDetail, error) {
+	var d NodeDetail
+	err := c.call(ctx, http.MethodGet, nodePath(name), nil, nil, &d)
+	return d, err
+}
+
+// LockNode keeps a node from new work (admins only); its running tasks go
+// on. reason may be empty.
+func (c *Client) LockNode(ctx context.Context, name, reason string) (Node, error) {
+	var n Node
+	err := c.call(ctx, http.MethodPost, nodePath(name)+"/lock", nil, jsonBody(NodeLockRequest{Reason: reason}), &n)
+	return n, err
+}
+
+// UnlockNode lets a locked node take new work again (admins only).
+func (c *Client) UnlockNode(ctx context.Context, name string) (Node, error) {
+	var n Node
+	err := c.call(ctx, http.MethodPost, nodePath(name)+"/unlock", nil, nil, &n)
+	return n, err
+}
+
+// DrainNode starts draining a node (on) or cancels a drain (admins only).
+func (c *Client) DrainNode(ctx context.Context, name string, on bool) (Node, error) {
+	method := http.MethodPost
+	if !on {
+		method = http.MethodDelete
+	}
+	var n Node
+	err := c.call(ctx, method, nodePath(name)+"/drain", nil, nil, &n)
+	return n, err
+}
+
+// RemoveNode forgets a node (admins only). A node that still runs tasks is
+// refused with CodeConflict unless force, which hands its tasks back to
+// the scheduler.
+func (c *Client) RemoveNode(ctx context.Context, name string, force bool) error {
+	var q url.Values
+	if force {
+		q = url.Values{"force": {"true"}}
+	}
+	return c.call(ctx, http.MethodDelete, nodePath(name), q, nil, nil)
+}
+
+// RMStats returns the resource manager's node counts and capacity.
+func (c *Client) RMStats(ctx context.Context) (RMStats, error) {
+	var st RMStats
+	err := c.call(ctx, http.MethodGet, "/api/v1/rm", nil, nil, &st)
+	return st, err
+}
+
+// RMEvents returns node events with Seq > after, oldest first, at most
+// limit (0: the server's default). Ask again after the answer's Next.
+func (c *Client) RMEvents(ctx context.Context, after int64, limit int) (RMEventList, error) {
+	q := url.Values{}
+	if after > 0 {
+		q.Set("after", strconv.FormatInt(after, 10))
+	}
+	if limit > 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	var list RMEventList
+	err := c.call(ctx, http.MethodGet, "/api/v1/rm/events", q, nil, &list)
+	return list, err
+}
+
+// RMHistory returns node counts by state over rng: "1h", "1d" or "1w"
+// ("" for the server's default, 1h).
+func (c *Client) RMHistory(ctx context.Context, rng string) (RMHistory, error) {
+	var q url.Values
+	if rng != "" {
+		q = url.Values{"range": {rng}}
+	}
+	var h RMHistory
+	err := c.call(ctx, http.MethodGet, "/api/v1/rm/history", q, nil, &h)
+	return h, err
 }
 
 // CreateUser creates a user account (admins only).
@@ -225,6 +323,9 @@ func (c *Client) ListUsers(ctx context.Context) ([]User, error) {
 
 // jobPath is the URL path of a job.
 func jobPath(id int64) string { return "/api/v1/jobs/" + strconv.FormatInt(id, 10) }
+
+// nodePath is the URL path of a node.
+func nodePath(name string) string { return "/api/v1/nodes/" + url.PathEscape(name) }
 
 // body is a request body with its content type.
 type body struct {

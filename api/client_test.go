@@ -165,6 +165,102 @@ func TestClientRequests(t *testing.T) {
 	}
 }
 
+func TestClientNodeRequests(t *testing.T) {
+	ts := newTestServer(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == "DELETE" && r.URL.Path == "/api/v1/nodes/w-1" {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		if r.URL.Path == "/api/v1/nodes" {
+			answer(w, 200, []Node{})
+			return
+		}
+		answer(w, 200, map[string]any{})
+	})
+	c := NewClient(ts.URL, "tok")
+	ctx := context.Background()
+	yes, no := true, false
+	tests := []struct {
+		name   string
+		call   func() error
+		method string
+		path   string
+		query  url.Values
+		body   string
+	}{
+		{"list", func() error { _, err := c.ListNodes(ctx); return err }, "GET", "/api/v1/nodes", url.Values{}, ""},
+		{"list filtered", func() error {
+			_, err := c.ListNodesFiltered(ctx, NodeListOptions{States: []NodeState{NodeFree, NodeBusy}, Locked: &yes})
+			return err
+		}, "GET", "/api/v1/nodes", url.Values{"state": {"FREE", "BUSY"}, "locked": {"true"}}, ""},
+		{"list unlocked", func() error {
+			_, err := c.ListNodesFiltered(ctx, NodeListOptions{Locked: &no})
+			return err
+		}, "GET", "/api/v1/nodes", url.Values{"locked": {"false"}}, ""},
+		{"get", func() error { _, err := c.GetNode(ctx, "w-1"); return err }, "GET", "/api/v1/nodes/w-1", url.Values{}, ""},
+		{"lock", func() error { _, err := c.LockNode(ctx, "w-1", "disk"); return err },
+			"POST", "/api/v1/nodes/w-1/lock", url.Values{}, `{"reason":"disk"}`},
+		{"unlock", func() error { _, err := c.UnlockNode(ctx, "w-1"); return err }, "POST", "/api/v1/nodes/w-1/unlock", url.Values{}, ""},
+		{"drain", func() error { _, err := c.DrainNode(ctx, "w-1", true); return err }, "POST", "/api/v1/nodes/w-1/drain", url.Values{}, ""},
+		{"undrain", func() error { _, err := c.DrainNode(ctx, "w-1", false); return err }, "DELETE", "/api/v1/nodes/w-1/drain", url.Values{}, ""},
+		{"remove", func() error { return c.RemoveNode(ctx, "w-1", false) }, "DELETE", "/api/v1/nodes/w-1", url.Values{}, ""},
+		{"force remove", func() error { return c.RemoveNode(ctx, "w-1", true) }, "DELETE", "/api/v1/nodes/w-1", url.Values{"force": {"true"}}, ""},
+		{"stats", func() error { _, err := c.RMStats(ctx); return err }, "GET", "/api/v1/rm", url.Values{}, ""},
+		{"events", func() error { _, err := c.RMEvents(ctx, 0, 0); return err }, "GET", "/api/v1/rm/events", url.Values{}, ""},
+		{"events after", func() error { _, err := c.RMEvents(ctx, 42, 10); return err },
+			"GET", "/api/v1/rm/events", url.Values{"after": {"42"}, "limit": {"10"}}, ""},
+		{"history", func() error { _, err := c.RMHistory(ctx, ""); return err }, "GET", "/api/v1/rm/history", url.Values{}, ""},
+		{"history range", func() error { _, err := c.RMHistory(ctx, "1w"); return err },
+			"GET", "/api/v1/rm/history", url.Values{"range": {"1w"}}, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.call(); err != nil {
+				t.Fatalf("call: %v", err)
+			}
+			got := ts.last()
+			if got.method != tc.method || got.path != tc.path || got.auth != "Bearer tok" ||
+				!reflect.DeepEqual(got.query, tc.query) || got.body != tc.body {
+				t.Errorf("request = %+v, want %s %s %v body %q", got, tc.method, tc.path, tc.query, tc.body)
+			}
+		})
+	}
+}
+
+func TestClientNodeAnswers(t *testing.T) {
+	at := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	ts := newTestServer(t, func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/api/v1/nodes/w1":
+			answer(w, 200, NodeDetail{Node: Node{Name: "w1", Locked: &NodeLock{By: "root", At: at}},
+				Facts: NodeFacts{Hostname: "h1"}, History: []NodeEvent{{Seq: 3, Event: "locked"}}})
+		case "/api/v1/rm/events":
+			answer(w, 200, RMEventList{Events: []NodeEvent{{Seq: 5, Node: "w1"}}, Next: 5})
+		case "/api/v1/rm/history":
+			answer(w, 200, RMHistory{Range: "1d", Step: Duration(15 * time.Minute), Samples: []RMSample{{Time: at, Busy: 2}}})
+		case "/api/v1/nodes/gone":
+			answer(w, 404, Error{Code: CodeNotFound, Message: "node gone not found"})
+		}
+	})
+	c := NewClient(ts.URL, "tok")
+	ctx := context.Background()
+	d, err := c.GetNode(ctx, "w1")
+	if err != nil || d.Name != "w1" || d.Locked == nil || d.Locked.By != "root" || d.Facts.Hostname != "h1" || len(d.History) != 1 {
+		t.Errorf("GetNode = %+v, %v", d, err)
+	}
+	ev, err := c.RMEvents(ctx, 4, 0)
+	if err != nil || ev.Next != 5 || len(ev.Events) != 1 {
+		t.Errorf("RMEvents = %+v, %v", ev, err)
+	}
+	h, err := c.RMHistory(ctx, "1d")
+	if err != nil || h.Step != Duration(15*time.Minute) || len(h.Samples) != 1 || h.Samples[0].Busy != 2 {
+		t.Errorf("RMHistory = %+v, %v", h, err)
+	}
+	if err := c.RemoveNode(ctx, "gone", false); !IsCode(err, CodeNotFound) {
+		t.Errorf("RemoveNode of an unknown node = %v, want not_found", err)
+	}
+}
+
 func TestClientErrors(t *testing.T) {
 	tests := map[string]struct {
 		status int

@@ -114,6 +114,13 @@ type Command struct {
 	Start    *StartRequest    `json:"start,omitempty"`
 	Kill     *KillRequest     `json:"kill,omitempty"`
 	FetchLog *FetchLogRequest `json:"fetch_log,omitempty"`
+	Leave    *LeaveRequest    `json:"leave,omitempty"`
+}
+
+// LeaveRequest tells a node it was removed from the grid: it kills its
+// tasks (without reporting them), disconnects and its agent exits.
+type LeaveRequest struct {
+	Reason string `json:"reason"`
 }
 
 // CommandReply answers a Command.

@@ -24,6 +24,10 @@ import (
 // permanent: retrying with the same token cannot succeed.
 var ErrBadToken = errors.New("the server refused the node token (check --token; the server writes it to <data-dir>/node-token)")
 
+// ErrRemoved is returned by Run when an admin removed the node from the
+// grid (`shrike node rm`): its tasks were killed and the agent should exit.
+var ErrRemoved = errors.New("removed from the grid")
+
 // shutdownFlushTimeout bounds the last outbox flush when the agent stops.
 const shutdownFlushTimeout = time.Second
 
@@ -43,6 +47,7 @@ type Agent struct {
 	started    atomic.Bool
 	nc         *nats.Conn    // set by Run before any subscription exists
 	reregister chan struct{} // size 1: register again soon (after a reconnect)
+	left       chan string   // size 1: the server removed this node (the reason)
 	closed     chan struct{} // closed when the NATS connection is closed for good
 	closeOnce  sync.Once
 	hbSeq      uint64 // heartbeat sequence, session goroutine only
@@ -80,6 +85,7 @@ func New(cfg Config) (*Agent, error) {
 		tasksDir:   filepath.Join(work, "tasks"),
 		logsDir:    filepath.Join(work, "logs"),
 		reregister: make(chan struct{}, 1),
+		left:       make(chan string, 1),
 		closed:     make(chan struct{}),
 		running:    make(map[api.TaskKey]*attempt),
 	}

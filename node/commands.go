@@ -35,15 +35,22 @@ func (a *Agent) handleCommand(m *nats.Msg) {
 // command executes one decoded Command.
 func (a *Agent) command(cmd api.Command) api.CommandReply {
 	n := 0
-	for _, set := range []bool{cmd.Start != nil, cmd.Kill != nil, cmd.FetchLog != nil} {
+	for _, set := range []bool{cmd.Start != nil, cmd.Kill != nil, cmd.FetchLog != nil, cmd.Leave != nil} {
 		if set {
 			n++
 		}
 	}
 	if n != 1 {
-		return api.CommandReply{Error: api.Errorf(api.CodeBadRequest, "a command must set exactly one of start, kill and fetch_log")}
+		return api.CommandReply{Error: api.Errorf(api.CodeBadRequest, "a command must set exactly one of start, kill, fetch_log and leave")}
 	}
 	switch {
+	case cmd.Leave != nil:
+		a.log.Warn("removed from the grid by the server", "reason", cmd.Leave.Reason)
+		select {
+		case a.left <- cmd.Leave.Reason:
+		default: // already leaving
+		}
+		return api.CommandReply{}
 	case cmd.Start != nil:
 		return a.startTasks(cmd.Start.Tasks)
 	case cmd.Kill != nil:

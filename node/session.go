@@ -29,6 +29,8 @@ func (a *Agent) session(ctx context.Context) error {
 			return nil
 		case <-a.closed:
 			return a.closedError()
+		case reason := <-a.left:
+			return fmt.Errorf("node %s: %w: %s", a.cfg.Name, ErrRemoved, reason)
 		case <-a.reregister:
 			if interval, err = a.register(ctx); err != nil {
 				return a.sessionEnd(ctx, err)

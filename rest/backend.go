@@ -58,6 +58,24 @@ type Backend interface {
 	TaskLog(ctx context.Context, p Principal, jobID int64, task string, attempt int, offset int64, max int) (LogPage, error)
 
 	ListNodes(ctx context.Context, p Principal) ([]api.Node, error)
+	// GetNode returns a node with its facts and history; CodeNotFound if unknown.
+	GetNode(ctx context.Context, p Principal, name string) (api.NodeDetail, error)
+	// LockNode keeps a node from new work (admins only); running tasks go on.
+	LockNode(ctx context.Context, p Principal, name, reason string) (api.Node, error)
+	UnlockNode(ctx context.Context, p Principal, name string) (api.Node, error)
+	// DrainNode gives a node no new work until it is empty (on=false cancels).
+	DrainNode(ctx context.Context, p Principal, name string, on bool) (api.Node, error)
+	// RemoveNode forgets a node (admins only). A node that still runs tasks
+	// is refused with CodeConflict unless force, which hands its tasks back
+	// to the scheduler; a connected agent is told to leave.
+	RemoveNode(ctx context.Context, p Principal, name string, force bool) error
+
+	// RMStats counts nodes by state and source and sums their capacity.
+	RMStats(ctx context.Context, p Principal) (api.RMStats, error)
+	// RMEvents returns node events with Seq > after, at most limit.
+	RMEvents(ctx context.Context, p Principal, after int64, limit int) (api.RMEventList, error)
+	// RMHistory returns node counts by state over rng: 1h, 1d or 1w.
+	RMHistory(ctx context.Context, p Principal, rng string) (api.RMHistory, error)
 
 	CreateUser(ctx context.Context, p Principal, req api.CreateUserRequest) (api.User, error)
 	ListUsers(ctx context.Context, p Principal) ([]api.User, error)

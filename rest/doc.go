@@ -1,7 +1,8 @@
 // Package rest is Shrike's HTTP API (gin) under /api/v1: bearer-token
-// authentication, the job, node and user routes, and the mapping from
-// api.Code to HTTP status, kept in one place (errors.go). It also serves
-// /healthz and the embedded single-page web UI at / (web/index.html).
+// authentication, the job, node, resource-manager (rm) and user routes,
+// and the mapping from api.Code to HTTP status, kept in one place
+// (errors.go). It also serves /healthz and the embedded single-page web
+// UI at / (web/index.html).
 //
 // The package knows nothing of NATS or the store: it talks to the server
 // through the Backend interface it declares. Job documents are parsed and

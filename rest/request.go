@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -35,6 +36,22 @@ func decodeJSON(c *gin.Context, v any) error {
 	}
 	if len(data) == 0 {
 		return badRequest("empty request body: want a JSON object")
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return badRequest("request body is not valid JSON: %v", err)
+	}
+	return nil
+}
+
+// decodeOptionalJSON is decodeJSON for a body that may be left out: an
+// empty body leaves v as it is.
+func decodeOptionalJSON(c *gin.Context, v any) error {
+	data, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil
 	}
 	if err := json.Unmarshal(data, v); err != nil {
 		return badRequest("request body is not valid JSON: %v", err)

@@ -80,6 +80,16 @@ func (s *server) routes(r *gin.Engine) {
 	authed.GET("/jobs/:id/tasks/:task/logs", s.taskLog)
 
 	authed.GET("/nodes", s.listNodes)
+	authed.GET("/nodes/:id", s.getNode)
+	authed.DELETE("/nodes/:id", s.removeNode)
+	authed.POST("/nodes/:id/lock", s.lockNode)
+	authed.POST("/nodes/:id/unlock", s.unlockNode)
+	authed.POST("/nodes/:id/drain", s.drainNode(true))
+	authed.DELETE("/nodes/:id/drain", s.drainNode(false))
+
+	authed.GET("/rm", s.rmStats)
+	authed.GET("/rm/events", s.rmEvents)
+	authed.GET("/rm/history", s.rmHistory)
 
 	authed.POST("/users", s.createUser)
 	authed.GET("/users", s.listUsers)

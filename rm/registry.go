@@ -27,6 +27,10 @@ type Node struct {
 	// Unconfirmed is set on nodes restored from the store at server start
 	// until they are heard from: they get no work before that.
 	Unconfirmed bool
+	// Lock, when set, keeps the node from new work; running tasks go on.
+	Lock *api.NodeLock
+	// Draining: no new work; the node can be removed once it is empty.
+	Draining bool
 
 	allocs       map[api.TaskKey]Alloc
 	usedMilliCPU int64
@@ -53,7 +57,29 @@ func (n *Node) Free() (milliCPU, memory int64, slots int) {
 func (n *Node) Alive() bool { return n.State != api.NodeDown }
 
 // Schedulable reports whether the node may receive new work now.
-func (n *Node) Schedulable() bool { return n.Alive() && !n.Unconfirmed }
+func (n *Node) Schedulable() bool { return n.Unavailable() == "" }
+
+// Unavailable says why the node may not receive new work, or "".
+func (n *Node) Unavailable() string {
+	switch {
+	case !n.Alive():
+		return "node is down"
+	case n.Unconfirmed:
+		return "node has not reconnected since the server started"
+	case n.Lock != nil:
+		if n.Lock.Reason != "" {
+			return "locked by " + n.Lock.By + ": " + n.Lock.Reason
+		}
+		return "locked by " + n.Lock.By
+	case n.Draining:
+		return "draining"
+	}
+	return ""
+}
+
+// Empty reports whether the node runs nothing (a draining node that is
+// empty can be removed without stopping anything).
+func (n *Node) Empty() bool { return len(n.allocs) == 0 }
 
 // Fits reports whether an attempt needing milliCPU and memory fits now.
 func (n *Node) Fits(milliCPU, memory int64) bool {
@@ -139,7 +165,16 @@ func (n *Node) View() api.Node {
 		Version: n.Facts.Version, RunningTasks: running,
 		UsedCPU: float64(n.usedMilliCPU) / 1000, UsedMemory: n.usedMemory,
 		RegisteredAt: n.RegisteredAt, LastSeen: &seen,
+		Locked: n.lockCopy(), Draining: n.Draining,
 	}
+}
+
+func (n *Node) lockCopy() *api.NodeLock {
+	if n.Lock == nil {
+		return nil
+	}
+	l := *n.Lock
+	return &l
 }
 
 // Registry holds every known node. It is not safe for concurrent use: the
@@ -201,6 +236,17 @@ func (r *Registry) Restore(name, instance string, facts api.NodeFacts, state api
 		n.State = api.NodeDown
 	}
 	return n
+}
+
+// Remove forgets a node and returns the attempts it held (released).
+func (r *Registry) Remove(name string) map[api.TaskKey]Alloc {
+	n := r.nodes[name]
+	if n == nil {
+		return nil
+	}
+	delete(r.nodes, name)
+	r.names = slices.DeleteFunc(r.names, func(s string) bool { return s == name })
+	return n.allocs
 }
 
 // Heartbeat records that the node is alive, with its fresh load figures.

@@ -95,3 +95,31 @@ func TestRestoreKeepsDownAndOrder(t *testing.T) {
 		t.Fatalf("view %+v", v)
 	}
 }
+
+func TestLockDrainAndRemove(t *testing.T) {
+	r := NewRegistry()
+	n := r.Register("n1", "i1", facts(2, 2, 0), t0)
+	n.Lock = &api.NodeLock{By: "ann", At: t0, Reason: "disk swap"}
+	if n.Schedulable() || n.Fits(0, 0) || n.Unavailable() != "locked by ann: disk swap" {
+		t.Fatalf("locked node: schedulable %v, reason %q", n.Schedulable(), n.Unavailable())
+	}
+	if v := n.View(); v.Locked == nil || v.Locked.By != "ann" {
+		t.Fatalf("view of a locked node: %+v", v.Locked)
+	}
+	n.Lock = nil
+	n.Draining = true
+	if n.Schedulable() || n.Unavailable() != "draining" {
+		t.Fatalf("draining node: reason %q", n.Unavailable())
+	}
+	n.Allocate(key(1), Alloc{MilliCPU: 1000})
+	if n.Empty() {
+		t.Fatal("a node with an attempt is empty")
+	}
+	lost := r.Remove("n1")
+	if len(lost) != 1 || r.Get("n1") != nil || r.Len() != 0 || len(r.Nodes()) != 0 {
+		t.Fatalf("after Remove: lost %v, len %d", lost, r.Len())
+	}
+	if r.Remove("n1") != nil {
+		t.Fatal("removing an unknown node returned attempts")
+	}
+}

@@ -38,6 +38,9 @@ type Config struct {
 	Synchronous string `yaml:"sqlite_synchronous"`
 	// SessionTTL is how long an API login stays valid.
 	SessionTTL time.Duration `yaml:"session_ttl"`
+	// RMSampleInterval is how often the number of nodes in each state is
+	// recorded for the RM's history.
+	RMSampleInterval time.Duration `yaml:"rm_sample_interval"`
 
 	Logger *slog.Logger `yaml:"-"`
 }
@@ -56,6 +59,7 @@ func DefaultConfig() Config {
 		RequestTimeout:    5 * time.Second,
 		Synchronous:       "FULL",
 		SessionTTL:        30 * 24 * time.Hour,
+		RMSampleInterval:  time.Minute,
 	}
 }
 
@@ -73,6 +77,7 @@ func TestConfig(dataDir string) Config {
 	c.ScheduleInterval = 200 * time.Millisecond
 	c.RequestTimeout = 2 * time.Second
 	c.Synchronous = "NORMAL"
+	c.RMSampleInterval = 300 * time.Millisecond
 	return c
 }
 
@@ -129,7 +134,7 @@ func (c *Config) Validate() error {
 	positive := map[string]time.Duration{
 		"heartbeat_interval": c.HeartbeatInterval, "heartbeat_timeout": c.HeartbeatTimeout,
 		"dispatch_grace": c.DispatchGrace, "schedule_interval": c.ScheduleInterval,
-		"request_timeout": c.RequestTimeout, "session_ttl": c.SessionTTL,
+		"request_timeout": c.RequestTimeout, "session_ttl": c.SessionTTL, "rm_sample_interval": c.RMSampleInterval,
 	}
 	for name, d := range positive {
 		if d <= 0 {

@@ -20,6 +20,7 @@ const (
 	windowBase    = 256
 	windowPerSlot = 16
 	windowMax     = 20_000
+	windowIdle    = 64
 )
 
 // scheduleLoop runs a scheduling cycle whenever something may have changed
@@ -70,8 +71,9 @@ func (s *Server) cycle() {
 	go func() { _ = s.commitChange(&c) }()
 }
 
-// snapshot builds the scheduler's input. When no node has a free slot it
-// has an empty queue: there is nothing to decide. Called with s.mu held.
+// snapshot builds the scheduler's input. When no node has a free slot
+// nothing can be placed, and only the head of the queue (windowIdle tasks)
+// is examined, to keep its waiting reasons current. Called with s.mu held.
 func (s *Server) snapshot() scheduler.Snapshot {
 	snap := scheduler.Snapshot{Now: s.now()}
 	free := 0
@@ -80,19 +82,14 @@ func (s *Server) snapshot() scheduler.Snapshot {
 		if n.Schedulable() {
 			free += max(slots, 0)
 		}
-		sn := scheduler.Node{Name: n.Name, MilliCPU: cpu, Memory: mem, Slots: slots}
-		switch {
-		case !n.Alive():
-			sn.Unavailable = "node is down"
-		case n.Unconfirmed:
-			sn.Unavailable = "node has not reconnected since the server started"
-		}
+		sn := scheduler.Node{Name: n.Name, MilliCPU: cpu, Memory: mem, Slots: slots, Unavailable: n.Unavailable()}
 		snap.Nodes = append(snap.Nodes, sn)
 	}
-	if free == 0 && len(snap.Nodes) > 0 {
-		return snap
+	window := min(windowMax, windowBase+windowPerSlot*free)
+	if free == 0 {
+		window = windowIdle
 	}
-	head := s.ready.head(min(windowMax, windowBase+windowPerSlot*free))
+	head := s.ready.head(window)
 	snap.Queue = make([]scheduler.QueuedTask, len(head))
 	for i, t := range head {
 		snap.Queue[i] = t.qt

@@ -7,6 +7,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/shrike-grid/shrike/api"
+	"github.com/shrike-grid/shrike/rm"
 	"github.com/shrike-grid/shrike/store"
 )
 
@@ -24,8 +25,17 @@ func (c *change) jobEvent(j *jobState) {
 	c.events = append(c.events, api.Event{Time: time.Now(), Kind: "job", JobID: j.rec.ID, State: j.rec.State})
 }
 
-func (c *change) nodeEvent(name string, state api.NodeState, info string) {
-	c.events = append(c.events, api.Event{Time: time.Now(), Kind: "node", Node: name, State: string(state), Info: info})
+// nodeEvent records a change of node n (event: registered, came back,
+// down, locked, unlocked, draining, undrained, removed) in the RM's history
+// and publishes it. Changes between FREE and BUSY are not recorded one by
+// one: the RM's samples count them over time.
+func (c *change) nodeEvent(n *rm.Node, event, by, info string) {
+	now := time.Now()
+	c.events = append(c.events, api.Event{Time: now, Kind: "node", Node: n.Name, State: string(n.State), Info: event})
+	c.m.NodeEvents = append(c.m.NodeEvents, store.NodeEventRecord{
+		Time: now, Node: n.Name, State: string(n.State), Locked: n.Lock != nil, Draining: n.Draining,
+		Event: event, By: by, Info: info,
+	})
 }
 
 func storeJobState(j *jobState) store.JobStateUpdate {

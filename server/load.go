@@ -29,7 +29,11 @@ func (s *Server) load(ctx context.Context) error {
 		if err := json.Unmarshal(nr.Facts, &facts); err != nil {
 			return fmt.Errorf("node %s: stored facts: %w", nr.Name, err)
 		}
-		s.reg.Restore(nr.Name, nr.Instance, facts, api.NodeState(nr.State), nr.RegisteredAt, now)
+		n := s.reg.Restore(nr.Name, nr.Instance, facts, api.NodeState(nr.State), nr.RegisteredAt, now)
+		n.Draining = nr.Draining
+		if nr.LockedAt != nil {
+			n.Lock = &api.NodeLock{By: nr.LockedBy, At: *nr.LockedAt, Reason: nr.LockReason}
+		}
 	}
 	jobs, tasks, err := s.store.LoadActive(ctx)
 	if err != nil {

@@ -62,6 +62,12 @@ func (s *Server) handleRegister(msg *nats.Msg) {
 	}
 	var c change
 	s.mu.Lock()
+	if inst, gone := s.removed[req.Name]; gone && inst == req.Instance {
+		s.mu.Unlock()
+		s.respond(msg, api.RegisterReply{Error: errorReply(api.CodeForbidden, "node %s was removed from the grid; restart the agent to join again", req.Name)})
+		return
+	}
+	delete(s.removed, req.Name)
 	now := s.now()
 	prev := s.reg.Get(req.Name)
 	wasDown := prev != nil && !prev.Alive()
@@ -72,7 +78,7 @@ func (s *Server) handleRegister(msg *nats.Msg) {
 	if wasDown {
 		info = "came back"
 	}
-	c.nodeEvent(n.Name, n.State, info)
+	c.nodeEvent(n, info, "", "")
 	c.wake = true
 	s.seal(&c)
 	s.mu.Unlock()
@@ -176,7 +182,7 @@ func (s *Server) checkLiveness() {
 		lost := s.reg.MarkDown(n)
 		s.log.Warn("node down: missed its heartbeats", "node", n.Name, "last_seen", n.LastSeen, "attempts", len(lost))
 		c.m.Nodes = append(c.m.Nodes, nodeRecord(n))
-		c.nodeEvent(n.Name, n.State, "missed its heartbeats")
+		c.nodeEvent(n, "down", "", "missed its heartbeats")
 		for k := range lost {
 			if t := s.tasks[k.TaskID]; t != nil && t.key() == k && api.TaskState(t.rec.State) == api.TaskRunning {
 				s.loseAttempt(t, &c, "node "+n.Name+" went down")
@@ -192,5 +198,10 @@ func (s *Server) checkLiveness() {
 // nodeRecord is the store row of a node.
 func nodeRecord(n *rm.Node) store.NodeRecord {
 	facts, _ := json.Marshal(n.Facts)
-	return store.NodeRecord{Name: n.Name, State: string(n.State), Instance: n.Instance, Facts: facts, RegisteredAt: n.RegisteredAt, LastSeen: n.LastSeen}
+	r := store.NodeRecord{Name: n.Name, State: string(n.State), Instance: n.Instance, Facts: facts,
+		RegisteredAt: n.RegisteredAt, LastSeen: n.LastSeen, Draining: n.Draining}
+	if n.Lock != nil {
+		r.LockedBy, r.LockedAt, r.LockReason = n.Lock.By, timePtr(n.Lock.At), n.Lock.Reason
+	}
+	return r
 }

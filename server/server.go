@@ -45,6 +45,7 @@ type Server struct {
 	tasks    map[int64]*taskState
 	ready    readyQueue
 	reg      *rm.Registry
+	removed  map[string]string // node name → agent instance that was removed
 	nextJob  int64
 	nextTask int64
 
@@ -70,7 +71,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{
 		cfg: cfg, log: log, now: time.Now,
 		jobs: make(map[int64]*jobState), tasks: make(map[int64]*taskState),
-		reg: rm.NewRegistry(), wake: make(chan struct{}, 1), fatal: make(chan error, 1),
+		reg: rm.NewRegistry(), removed: make(map[string]string), wake: make(chan struct{}, 1), fatal: make(chan error, 1),
 	}
 	if err := s.open(); err != nil {
 		s.closeAll()
@@ -157,6 +158,7 @@ func (s *Server) Run(ctx context.Context) error {
 	})
 	g.Go(func() error { return s.scheduleLoop(ctx) })
 	g.Go(func() error { return s.livenessLoop(ctx) })
+	g.Go(func() error { return s.sampleLoop(ctx) })
 	g.Go(func() error {
 		select {
 		case <-ctx.Done():

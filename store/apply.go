@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 )
 
 // upsertBatch is how many rows one multi-row INSERT … ON CONFLICT carries.
@@ -61,6 +62,10 @@ type merged struct {
 	nodes     []nodeModel
 	nodeAt    map[string]int
 	liveState int // states entries not superseded by a later job upsert
+
+	deleteNodes []string
+	events      []NodeEventRecord
+	samples     []RMSampleRecord
 }
 
 // stateUpdate is a pending JobStateUpdate; superseded marks one that a later
@@ -71,12 +76,14 @@ type stateUpdate struct {
 }
 
 func (m *merged) empty() bool {
-	return len(m.jobs) == 0 && m.liveState == 0 && len(m.tasks) == 0 && len(m.nodes) == 0
+	return len(m.jobs) == 0 && m.liveState == 0 && len(m.tasks) == 0 && len(m.nodes) == 0 &&
+		len(m.deleteNodes) == 0 && len(m.events) == 0 && len(m.samples) == 0
 }
 
 func (m *merged) add(mu *Mutation) {
 	for _, n := range mu.Nodes {
 		m.nodes = upsertByKey(m.nodes, &m.nodeAt, n.Name, nodeToModel(n))
+		m.deleteNodes = slices.DeleteFunc(m.deleteNodes, func(d string) bool { return d == n.Name }) // back after a removal
 	}
 	for _, j := range mu.Jobs {
 		if i, ok := m.stateAt[j.ID]; ok {
@@ -101,6 +108,20 @@ func (m *merged) add(mu *Mutation) {
 	for _, t := range mu.Tasks {
 		m.tasks = upsertByKey(m.tasks, &m.taskAt, t.ID, taskToModel(t))
 	}
+	for _, name := range mu.DeleteNodes {
+		if i, ok := m.nodeAt[name]; ok { // deleted after being upserted here: drop the upsert
+			m.nodes = append(m.nodes[:i], m.nodes[i+1:]...)
+			delete(m.nodeAt, name)
+			for k, j := range m.nodeAt {
+				if j > i {
+					m.nodeAt[k] = j - 1
+				}
+			}
+		}
+		m.deleteNodes = append(m.deleteNodes, name)
+	}
+	m.events = append(m.events, mu.NodeEvents...)
+	m.samples = append(m.samples, mu.Samples...)
 }
 
 // upsertByKey appends v to rows, or replaces the row already stored under

@@ -59,9 +59,38 @@ type nodeModel struct {
 	Facts        []byte
 	RegisteredAt time.Time `gorm:"not null"`
 	LastSeen     time.Time `gorm:"not null"`
+	LockedBy     string    `gorm:"not null;default:''"`
+	LockedAt     *time.Time
+	LockReason   string `gorm:"not null;default:''"`
+	Draining     bool   `gorm:"not null;default:false"`
 }
 
 func (nodeModel) TableName() string { return "nodes" }
+
+// nodeEventModel is a row of the node_events table (the RM's history).
+type nodeEventModel struct {
+	Seq      int64     `gorm:"primaryKey;autoIncrement"`
+	Time     time.Time `gorm:"not null"`
+	Node     string    `gorm:"not null;index"`
+	State    string    `gorm:"not null"`
+	Locked   bool      `gorm:"not null"`
+	Draining bool      `gorm:"not null"`
+	Event    string    `gorm:"not null"`
+	By       string    `gorm:"column:by_user;not null"`
+	Info     string    `gorm:"not null"`
+}
+
+func (nodeEventModel) TableName() string { return "node_events" }
+
+// rmSampleModel is a row of the rm_samples table.
+type rmSampleModel struct {
+	Time time.Time `gorm:"primaryKey"`
+	Free int       `gorm:"not null"`
+	Busy int       `gorm:"not null"`
+	Down int       `gorm:"not null"`
+}
+
+func (rmSampleModel) TableName() string { return "rm_samples" }
 
 // userModel is a row of the users table.
 type userModel struct {
@@ -86,7 +115,7 @@ func (sessionModel) TableName() string { return "sessions" }
 // allModels lists the models in creation order (jobs before tasks, for the
 // foreign key).
 func allModels() []any {
-	return []any{&jobModel{}, &taskModel{}, &nodeModel{}, &userModel{}, &sessionModel{}}
+	return []any{&jobModel{}, &taskModel{}, &nodeModel{}, &userModel{}, &sessionModel{}, &nodeEventModel{}, &rmSampleModel{}}
 }
 
 // utc returns t in UTC without its monotonic reading.
@@ -155,6 +184,7 @@ func nodeToModel(r NodeRecord) nodeModel {
 	return nodeModel{
 		Name: r.Name, State: r.State, Instance: r.Instance, Facts: r.Facts,
 		RegisteredAt: utc(r.RegisteredAt), LastSeen: utc(r.LastSeen),
+		LockedBy: r.LockedBy, LockedAt: utcPtr(r.LockedAt), LockReason: r.LockReason, Draining: r.Draining,
 	}
 }
 
@@ -162,7 +192,13 @@ func nodeFromModel(m nodeModel) NodeRecord {
 	return NodeRecord{
 		Name: m.Name, State: m.State, Instance: m.Instance, Facts: m.Facts,
 		RegisteredAt: utc(m.RegisteredAt), LastSeen: utc(m.LastSeen),
+		LockedBy: m.LockedBy, LockedAt: utcPtr(m.LockedAt), LockReason: m.LockReason, Draining: m.Draining,
 	}
+}
+
+func nodeEventFromModel(m nodeEventModel) NodeEventRecord {
+	return NodeEventRecord{Seq: m.Seq, Time: utc(m.Time), Node: m.Node, State: m.State, Locked: m.Locked,
+		Draining: m.Draining, Event: m.Event, By: m.By, Info: m.Info}
 }
 
 func userFromModel(m userModel) UserRecord {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -179,6 +181,48 @@ func (s *sqlStore) ListNodes(ctx context.Context) ([]NodeRecord, error) {
 	out := make([]NodeRecord, len(nodes))
 	for i, n := range nodes {
 		out[i] = nodeFromModel(n)
+	}
+	return out, nil
+}
+
+// ListNodeEvents returns node events matching q, oldest first.
+func (s *sqlStore) ListNodeEvents(ctx context.Context, q NodeEventQuery) ([]NodeEventRecord, error) {
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	limit = min(limit, 1000)
+	db := s.r.WithContext(ctx).Where("seq > ?", q.After)
+	if q.Node != "" {
+		db = db.Where("node = ?", q.Node)
+	}
+	order := "seq"
+	if q.Newest {
+		order = "seq DESC"
+	}
+	var rows []nodeEventModel
+	if err := db.Order(order).Limit(limit).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("store: list node events: %w", err)
+	}
+	if q.Newest {
+		slices.Reverse(rows)
+	}
+	out := make([]NodeEventRecord, len(rows))
+	for i, r := range rows {
+		out[i] = nodeEventFromModel(r)
+	}
+	return out, nil
+}
+
+// ListRMSamples returns the samples taken at or after since, oldest first.
+func (s *sqlStore) ListRMSamples(ctx context.Context, since time.Time) ([]RMSampleRecord, error) {
+	var rows []rmSampleModel
+	if err := s.r.WithContext(ctx).Where("time >= ?", utc(since)).Order("time").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("store: list rm samples: %w", err)
+	}
+	out := make([]RMSampleRecord, len(rows))
+	for i, r := range rows {
+		out[i] = RMSampleRecord{Time: utc(r.Time), Free: r.Free, Busy: r.Busy, Down: r.Down}
 	}
 	return out, nil
 }

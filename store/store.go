@@ -35,6 +35,11 @@ type Store interface {
 
 	// ListNodes returns every known node.
 	ListNodes(ctx context.Context) ([]NodeRecord, error)
+	// ListNodeEvents returns node events (the RM's history) matching q.
+	ListNodeEvents(ctx context.Context, q NodeEventQuery) ([]NodeEventRecord, error)
+	// ListRMSamples returns the node-count samples taken at or after since,
+	// oldest first.
+	ListRMSamples(ctx context.Context, since time.Time) ([]RMSampleRecord, error)
 
 	CreateUser(ctx context.Context, u UserRecord) error // ErrExists if taken
 	GetUser(ctx context.Context, name string) (UserRecord, error)
@@ -56,11 +61,22 @@ type Mutation struct {
 	JobStates []JobStateUpdate
 	Tasks     []TaskRecord
 	Nodes     []NodeRecord
+	// DeleteNodes removes node rows (after the upserts); their events stay.
+	DeleteNodes []string
+	// NodeEvents are appended to the RM's history; the store assigns Seq.
+	NodeEvents []NodeEventRecord
+	// Samples are node-count samples; samples older than SampleRetention
+	// before the newest one are deleted.
+	Samples []RMSampleRecord
 }
+
+// SampleRetention is how long node-count samples are kept.
+const SampleRetention = 8 * 24 * time.Hour
 
 // Empty reports whether m writes nothing.
 func (m *Mutation) Empty() bool {
-	return len(m.Jobs) == 0 && len(m.JobStates) == 0 && len(m.Tasks) == 0 && len(m.Nodes) == 0
+	return len(m.Jobs) == 0 && len(m.JobStates) == 0 && len(m.Tasks) == 0 && len(m.Nodes) == 0 &&
+		len(m.DeleteNodes) == 0 && len(m.NodeEvents) == 0 && len(m.Samples) == 0
 }
 
 // JobRecord is one job row.
@@ -110,6 +126,40 @@ type NodeRecord struct {
 	Facts        []byte // api.NodeFacts as JSON
 	RegisteredAt time.Time
 	LastSeen     time.Time
+	// A locked node gets no new work; LockedAt is nil when it is not locked.
+	LockedBy   string
+	LockedAt   *time.Time
+	LockReason string
+	Draining   bool
+}
+
+// NodeEventRecord is one entry of the RM's history.
+type NodeEventRecord struct {
+	Seq      int64 // assigned by the store, increasing
+	Time     time.Time
+	Node     string
+	State    string
+	Locked   bool
+	Draining bool
+	Event    string
+	By       string
+	Info     string
+}
+
+// NodeEventQuery selects node events: Seq > After, of Node if set, at most
+// Limit (default 100, at most 1000). Newest returns the last Limit events
+// (still oldest first) instead of the first ones after After.
+type NodeEventQuery struct {
+	After  int64
+	Node   string
+	Limit  int
+	Newest bool
+}
+
+// RMSampleRecord counts nodes by state at one time.
+type RMSampleRecord struct {
+	Time             time.Time
+	Free, Busy, Down int
 }
 
 // UserRecord is one user account.

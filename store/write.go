@@ -84,7 +84,8 @@ func (t *upsertTable) query(n int, bind bindVar) string {
 
 var (
 	nodesTable = newUpsertTable("nodes", "name",
-		"name", "state", "instance", "facts", "registered_at", "last_seen")
+		"name", "state", "instance", "facts", "registered_at", "last_seen",
+		"locked_by", "locked_at", "lock_reason", "draining")
 	jobsTable = newUpsertTable("jobs", "id",
 		"id", "name", "owner", "priority", "state", "spec", "submitted_at", "finished_at")
 	tasksTable = newUpsertTable("tasks", "id",
@@ -98,7 +99,8 @@ var (
 // (the *ToModel functions); nil []byte is NULL, as gorm wrote it.
 
 func (m *nodeModel) args(dst []any) []any {
-	return append(dst, m.Name, m.State, m.Instance, m.Facts, m.RegisteredAt, m.LastSeen)
+	return append(dst, m.Name, m.State, m.Instance, m.Facts, m.RegisteredAt, m.LastSeen,
+		m.LockedBy, timeArg(m.LockedAt), m.LockReason, m.Draining)
 }
 
 func (m *jobModel) args(dst []any) []any {
@@ -274,7 +276,7 @@ func (w *sqlWriter) apply(ctx context.Context, m *merged) error {
 	if err != nil {
 		return err
 	}
-	t := txWriter{tx: tx}
+	t := txWriter{tx: tx, bind: w.bind}
 	if err = t.write(ctx, m, &p); err != nil {
 		_ = tx.Rollback()
 		return err
@@ -285,6 +287,7 @@ func (w *sqlWriter) apply(ctx context.Context, m *merged) error {
 // txWriter executes a plan in tx.
 type txWriter struct {
 	tx    *sql.Tx
+	bind  bindVar
 	stmts map[*sql.Stmt]*sql.Stmt // pool statement → its use in tx
 	args  []any                   // reused for every statement
 }
@@ -330,7 +333,53 @@ func (t *txWriter) write(ctx context.Context, m *merged, p *writePlan) error {
 	if err := upsertRows(ctx, t, p.tasks, m.tasks, (*taskModel).args); err != nil {
 		return fmt.Errorf("tasks: %w", err)
 	}
+	return t.writeRM(ctx, m)
+}
+
+// writeRM writes the resource manager's rows: node deletions, history
+// events and node-count samples. They are few (a node changes state rarely,
+// a sample is taken a minute), so plain statements on the transaction's own
+// connection serve.
+func (t *txWriter) writeRM(ctx context.Context, m *merged) error {
+	for _, name := range m.deleteNodes {
+		if _, err := t.tx.ExecContext(ctx, "DELETE FROM nodes WHERE name = "+t.bind(1), name); err != nil {
+			return fmt.Errorf("delete node %s: %w", name, err)
+		}
+	}
+	for _, e := range m.events {
+		_, err := t.tx.ExecContext(ctx, "INSERT INTO node_events (time, node, state, locked, draining, event, by_user, info) VALUES ("+
+			t.binds(8)+")", utc(e.Time), e.Node, e.State, e.Locked, e.Draining, e.Event, e.By, e.Info)
+		if err != nil {
+			return fmt.Errorf("node event: %w", err)
+		}
+	}
+	var newest time.Time
+	for _, s := range m.samples {
+		_, err := t.tx.ExecContext(ctx, "INSERT INTO rm_samples (time, free, busy, down) VALUES ("+t.binds(4)+
+			") ON CONFLICT (time) DO UPDATE SET free = excluded.free, busy = excluded.busy, down = excluded.down",
+			utc(s.Time), int64(s.Free), int64(s.Busy), int64(s.Down))
+		if err != nil {
+			return fmt.Errorf("rm sample: %w", err)
+		}
+		if s.Time.After(newest) {
+			newest = s.Time
+		}
+	}
+	if !newest.IsZero() {
+		if _, err := t.tx.ExecContext(ctx, "DELETE FROM rm_samples WHERE time < "+t.bind(1), utc(newest.Add(-SampleRetention))); err != nil {
+			return fmt.Errorf("rm samples retention: %w", err)
+		}
+	}
 	return nil
+}
+
+// binds renders n placeholders separated by commas.
+func (t *txWriter) binds(n int) string {
+	parts := make([]string, n)
+	for i := range parts {
+		parts[i] = t.bind(i + 1)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // upsertRows writes rows with stmts, one statement per chunk (the chunks of

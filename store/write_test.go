@@ -65,9 +65,11 @@ func TestUpsertQuery(t *testing.T) {
 	if got != want {
 		t.Errorf("jobs, 2 rows, $n:\n got %s\nwant %s", got, want)
 	}
-	if got := nodesTable.query(1, questionMark); got != "INSERT INTO nodes (name, state, instance, facts, registered_at, last_seen) VALUES (?, ?, ?, ?, ?, ?) "+
+	if got := nodesTable.query(1, questionMark); got != "INSERT INTO nodes (name, state, instance, facts, registered_at, last_seen, "+
+		"locked_by, locked_at, lock_reason, draining) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "+
 		"ON CONFLICT (name) DO UPDATE SET state = excluded.state, instance = excluded.instance, facts = excluded.facts, "+
-		"registered_at = excluded.registered_at, last_seen = excluded.last_seen" {
+		"registered_at = excluded.registered_at, last_seen = excluded.last_seen, locked_by = excluded.locked_by, "+
+		"locked_at = excluded.locked_at, lock_reason = excluded.lock_reason, draining = excluded.draining" {
 		t.Errorf("nodes, 1 row, ?: %s", got)
 	}
 	if got, want := jobStateQuery(dollarN), "UPDATE jobs SET state = $1, finished_at = $2 WHERE id = $3"; got != want {

@@ -20,11 +20,13 @@ func topCommands() []command {
 		{"node", "run a node agent, or `node ls` to list nodes", nodeCommand},
 		{"dev", "run a server and local node agents in one process", roleCommand(runDev)},
 		{"bench", "measure scheduler and store throughput", roleCommand(runBench)},
+		{"bench-nodes", "measure the server holding many simulated heartbeating nodes", roleCommand(runBenchNodes)},
 		{"login", "log in to a server and save the token", cmdLogin},
 		{"logout", "end the session and forget the token", cmdLogout},
 		{"job", "submit, list, show, follow, kill and wait for jobs", jobCommand},
 		{"admin", "manage user accounts", adminCommand},
 		{"version", "print the version", cmdVersion},
+		{"rm", "resource manager: node stats, events and history", rmCommand},
 	}
 }
 
@@ -33,7 +35,7 @@ func run(ctx context.Context, args []string, e *env) int {
 	return report(e, runGroup(ctx, e, "shrike", topCommands(), args))
 }
 
-// roleCommand adapts a role entry point (server, node, dev, bench).
+// roleCommand adapts a role entry point (server, node, dev, bench, bench-nodes).
 func roleCommand(f func(args []string) error) func(context.Context, *env, []string) error {
 	return func(_ context.Context, _ *env, args []string) error { return f(args) }
 }
@@ -62,7 +64,7 @@ func groupUsage(e *env, group string, cmds []command) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Usage: %s COMMAND [flags] [args]\n\nCommands:\n", group)
 	for _, c := range cmds {
-		fmt.Fprintf(&b, "  %-9s %s\n", c.name, c.summary)
+		fmt.Fprintf(&b, "  %-11s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintf(&b, "\nRun '%s COMMAND -h' for a command's flags and an example.\n", group)
 	fmt.Fprint(e.stderr, b.String())

@@ -8,7 +8,7 @@
 //	shrike bench    throughput of trivial tasks on a local grid against the bare spawn rate
 //
 // Everything else is a client of the REST API (through api.Client): login,
-// logout, job submit|ls|show|logs|kill|wait, node ls, admin user add|ls,
-// version. One file per subcommand; exit codes live in exitcodes.go. See
-// docs/cli.md.
+// logout, job submit|ls|show|logs|kill|wait, node ls|show|lock|unlock|
+// drain|rm, rm stats|events|history, admin user add|ls, version. One file
+// per subcommand; exit codes live in exitcodes.go. See docs/cli.md.
 package main

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -31,6 +32,7 @@ type cli struct {
 func newCLI(t *testing.T) *cli {
 	t.Helper()
 	waitPoll = time.Millisecond
+	eventPoll = time.Millisecond
 	fake := resttest.NewFakeBackend()
 	c := &cli{
 		t:         t,
@@ -49,10 +51,18 @@ func newCLI(t *testing.T) *cli {
 func (c *cli) run(args ...string) (code int, stdout, stderr string) {
 	c.t.Helper()
 	var out, errOut bytes.Buffer
+	code = c.runTo(context.Background(), &out, &errOut, args...)
+	return code, out.String(), errOut.String()
+}
+
+// runTo runs one command line under ctx, writing its output to stdout and
+// stderr as it goes, and returns its exit code.
+func (c *cli) runTo(ctx context.Context, stdout, stderr io.Writer, args ...string) int {
+	c.t.Helper()
 	e := &env{
 		stdin:            strings.NewReader(c.stdin),
-		stdout:           &out,
-		stderr:           &errOut,
+		stdout:           stdout,
+		stderr:           stderr,
 		getenv:           func(k string) string { return c.vars[k] },
 		configDir:        func() (string, error) { return c.configDir, nil },
 		stdoutIsTerminal: func() bool { return c.terminal },
@@ -63,8 +73,7 @@ func (c *cli) run(args ...string) (code int, stdout, stderr string) {
 			return c.password, nil
 		},
 	}
-	code = run(context.Background(), args, e)
-	return code, out.String(), errOut.String()
+	return run(ctx, args, e)
 }
 
 // mustRun runs a command line that must succeed and returns its stdout.

@@ -77,7 +77,12 @@ Flags:
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	fmt.Fprintf(os.Stderr, "shrike node %s joining %s\n", agent.Name(), *serverURL)
-	return agent.Run(ctx)
+	err = agent.Run(ctx)
+	if errors.Is(err, node.ErrRemoved) {
+		fmt.Fprintf(os.Stderr, "shrike node: %v; exiting\n", err)
+		return nil
+	}
+	return err
 }
 
 func envOr(key, def string) string {

@@ -28,6 +28,8 @@ type FakeBackend struct {
 	nextJob   int64
 	nextToken int
 	nodes     []api.Node
+	events    []api.NodeEvent // node events, Seq 1, 2, ...
+	samples   []api.RMSample  // what RMHistory answers
 	fail      error
 	warnings  []string
 	lastQuery rest.JobQuery
@@ -77,7 +79,7 @@ func (f *FakeBackend) newTokenLocked(name string) string {
 	return tok
 }
 
-// FailWith makes every job, node and user method return err until it is
+// FailWith makes every job, node, RM and user method return err until it is
 // called again with nil. Login and Authenticate keep working.
 func (f *FakeBackend) FailWith(err error) {
 	f.mu.Lock()
@@ -90,13 +92,6 @@ func (f *FakeBackend) SetWarnings(w ...string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.warnings = w
-}
-
-// SetNodes sets what ListNodes returns.
-func (f *FakeBackend) SetNodes(nodes ...api.Node) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.nodes = nodes
 }
 
 // LastQuery returns the query of the latest ListJobs call.
@@ -153,16 +148,6 @@ func (f *FakeBackend) Logout(_ context.Context, token string) error {
 	defer f.mu.Unlock()
 	delete(f.tokens, token)
 	return nil
-}
-
-// ListNodes implements rest.Backend.
-func (f *FakeBackend) ListNodes(_ context.Context, _ rest.Principal) ([]api.Node, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.fail != nil {
-		return nil, f.fail
-	}
-	return append([]api.Node(nil), f.nodes...), nil
 }
 
 // CreateUser implements rest.Backend.

@@ -59,6 +59,7 @@ func node(name, state string) store.NodeRecord {
 		Name: name, State: state, Instance: "inst-" + name,
 		Facts:        []byte(`{"os":"linux","cpus":8}`),
 		RegisteredAt: at(1), LastSeen: at(2),
+		LockedBy: "admin", LockedAt: ptr(at(3)), LockReason: "disk swap", Draining: true,
 	}
 }
 
@@ -120,7 +121,7 @@ func wantTasks(ts ...store.TaskRecord) []store.TaskRecord {
 }
 
 func wantNode(n store.NodeRecord) store.NodeRecord {
-	n.RegisteredAt, n.LastSeen = utc(n.RegisteredAt), utc(n.LastSeen)
+	n.RegisteredAt, n.LastSeen, n.LockedAt = utc(n.RegisteredAt), utc(n.LastSeen), utcPtr(n.LockedAt)
 	n.Facts = nilIfEmpty(n.Facts)
 	return n
 }

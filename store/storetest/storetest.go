@@ -53,6 +53,9 @@ func Run(t *testing.T, opts Options) {
 		{"AtomicTaskWithoutJob", testAtomicTaskWithoutJob},
 		{"CancelledApplyWritesNothing", testCancelledApply},
 		{"DurableAcrossReopen", testDurable},
+		{"DeleteNodes", testDeleteNodes},
+		{"NodeEvents", testNodeEvents},
+		{"RMSamples", testRMSamples},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, opts) })

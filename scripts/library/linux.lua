@@ -1,0 +1,3 @@
+-- linux.lua: the node runs Linux.
+-- Arguments: none.
+return sel.os_is("linux")
