@@ -83,7 +83,8 @@ type RMEventList struct {
 	Next   int64       `json:"next"`
 }
 
-// RMStats is the answer to `GET /rm`.
+// RMStats is the answer to `GET /rm`. ByState lists every state, zeros
+// included; the capacity sums count the nodes that are not DOWN.
 type RMStats struct {
 	Nodes     int               `json:"nodes"`
 	ByState   map[NodeState]int `json:"by_state"`

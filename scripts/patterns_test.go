@@ -115,7 +115,7 @@ func TestPatterns(t *testing.T) {
 		{`words(string.gmatch("a=1, b=2", "(%w+)=(%w+)"))`, ""},
 		{`words(string.gmatch("abc", ""))`, ""},
 		{`words(string.gmatch("hello", "l*"))`, ""},
-		{`words(string.gmatch("^a^a", "^a"))`, ""},
+		{`words(string.gmatch("^a^a", "^a"))`, "string:^a/nil;^a/nil"}, // 5.1: no anchor in gmatch
 		{`string.gsub("hello world", "o", "0")`, ""},
 		{`string.gsub("hello world", "(%w+)", "<%1>")`, ""},
 		{`string.gsub("hello world", "%w+", "%0 %0", 1)`, ""},

@@ -41,6 +41,9 @@ type Config struct {
 	// RMSampleInterval is how often the number of nodes in each state is
 	// recorded for the RM's history.
 	RMSampleInterval time.Duration `yaml:"rm_sample_interval"`
+	// DownNodeRetention is how long a DOWN node stays listed before it is
+	// removed; 0 keeps DOWN nodes until an admin removes them.
+	DownNodeRetention time.Duration `yaml:"down_node_retention"`
 
 	Logger *slog.Logger `yaml:"-"`
 }
@@ -60,6 +63,7 @@ func DefaultConfig() Config {
 		Synchronous:       "FULL",
 		SessionTTL:        30 * 24 * time.Hour,
 		RMSampleInterval:  time.Minute,
+		DownNodeRetention: 24 * time.Hour,
 	}
 }
 
@@ -140,6 +144,9 @@ func (c *Config) Validate() error {
 		if d <= 0 {
 			errs = append(errs, fmt.Errorf("%s: must be positive", name))
 		}
+	}
+	if c.DownNodeRetention < 0 {
+		errs = append(errs, errors.New("down_node_retention: must not be negative (0 keeps DOWN nodes)"))
 	}
 	if c.KillGrace <= 0 {
 		errs = append(errs, errors.New("kill_grace: must be positive (it is the time between SIGTERM and SIGKILL)"))

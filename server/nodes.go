@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -190,9 +191,27 @@ func (s *Server) checkLiveness() {
 		}
 		c.wake = true
 	}
+	s.expireDownNodes(now, &c)
 	s.seal(&c)
 	s.mu.Unlock()
 	_ = s.commitChange(&c)
+}
+
+// expireDownNodes removes the nodes that have been DOWN for longer than
+// DownNodeRetention. Called with s.mu held.
+func (s *Server) expireDownNodes(now time.Time, c *change) {
+	if s.cfg.DownNodeRetention <= 0 {
+		return
+	}
+	for _, n := range s.reg.Nodes() {
+		if n.Alive() || now.Sub(n.LastSeen) <= s.cfg.HeartbeatTimeout+s.cfg.DownNodeRetention {
+			continue
+		}
+		s.reg.Remove(n.Name) // a DOWN node holds no reservations
+		c.m.DeleteNodes = append(c.m.DeleteNodes, n.Name)
+		c.nodeEvent(n, "removed", "", fmt.Sprintf("DOWN for longer than %s", s.cfg.DownNodeRetention))
+		s.log.Info("node removed: down for too long", "node", n.Name, "last_seen", n.LastSeen)
+	}
 }
 
 // nodeRecord is the store row of a node.

@@ -159,7 +159,7 @@ func (s *Server) RemoveNode(_ context.Context, p rest.Principal, name string, fo
 func (s *Server) RMStats(_ context.Context, _ rest.Principal) (api.RMStats, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st := api.RMStats{ByState: map[api.NodeState]int{}, BySource: map[string]int{}}
+	st := api.RMStats{ByState: map[api.NodeState]int{api.NodeFree: 0, api.NodeBusy: 0, api.NodeDown: 0}, BySource: map[string]int{}}
 	for _, n := range s.reg.Nodes() {
 		st.Nodes++
 		st.ByState[n.State]++

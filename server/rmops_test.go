@@ -128,3 +128,49 @@ func TestLockDrainRemove(t *testing.T) {
 		t.Errorf("bad range: %v", err)
 	}
 }
+
+// TestDownNodesExpire: a node DOWN for longer than the retention is
+// removed, with a "removed" event in the RM's log.
+func TestDownNodesExpire(t *testing.T) {
+	dir := t.TempDir()
+	cfg := TestConfig(filepath.Join(dir, "server"))
+	cfg.DownNodeRetention = 500 * time.Millisecond
+	srv, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	runDone := make(chan error, 1)
+	go func() { runDone <- srv.Run(ctx) }()
+	defer func() { cancel(); <-runDone }()
+	agent, err := node.New(node.Config{ServerURL: srv.NATSURL(), Token: srv.NodeToken(), Name: "gone", WorkDir: filepath.Join(dir, "n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	actx, stopAgent := context.WithCancel(ctx)
+	agentDone := make(chan error, 1)
+	go func() { agentDone <- agent.Run(actx) }()
+	admin := rest.Principal{Name: "admin", Role: api.RoleAdmin}
+	waitUntil(t, 10*time.Second, "node registered", func() bool {
+		ns, _ := srv.ListNodes(ctx, admin)
+		return len(ns) == 1
+	})
+	stopAgent()
+	<-agentDone
+	waitUntil(t, 15*time.Second, "node expired", func() bool {
+		ns, _ := srv.ListNodes(ctx, admin)
+		return len(ns) == 0
+	})
+	var got []string
+	waitUntil(t, 5*time.Second, "the removal in the RM's events", func() bool {
+		ev, err := srv.RMEvents(ctx, admin, 0, 100)
+		got = got[:0]
+		for _, e := range ev.Events {
+			got = append(got, e.Event)
+		}
+		return err == nil && len(got) >= 3
+	})
+	if want := "registered,down,removed"; strings.Join(got, ",") != want {
+		t.Errorf("events %v, want %s", got, want)
+	}
+}
