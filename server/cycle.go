@@ -76,6 +76,9 @@ func (s *Server) cycle() {
 // is examined, to keep its waiting reasons current. Called with s.mu held.
 func (s *Server) snapshot() scheduler.Snapshot {
 	snap := scheduler.Snapshot{Now: s.now()}
+	if s.ready.live == 0 {
+		return snap // nothing waits: no need to look at the nodes
+	}
 	free := 0
 	for _, n := range s.reg.Nodes() {
 		cpu, mem, slots := n.Free()

@@ -83,12 +83,16 @@ func (s *Server) handleRegister(msg *nats.Msg) {
 	c.wake = true
 	s.seal(&c)
 	s.mu.Unlock()
-	if err := s.commitChange(&c); err != nil {
-		s.respond(msg, api.RegisterReply{Error: errorReply(api.CodeUnavailable, "server cannot store the registration")})
-		return
-	}
-	s.log.Info("node registered", "node", req.Name, "cpus", req.Facts.CPUs, "slots", req.Facts.Slots, "running", len(req.Running))
-	s.respond(msg, api.RegisterReply{NodeID: req.Name, HeartbeatInterval: api.Duration(s.cfg.HeartbeatInterval), Kill: kill})
+	// Answer once durable, from a goroutine: registrations that arrive
+	// together (every node after a server restart) share one write.
+	go func() {
+		if err := s.commitChange(&c); err != nil {
+			s.respond(msg, api.RegisterReply{Error: errorReply(api.CodeUnavailable, "server cannot store the registration")})
+			return
+		}
+		s.log.Info("node registered", "node", req.Name, "cpus", req.Facts.CPUs, "slots", req.Facts.Slots, "running", len(req.Running))
+		s.respond(msg, api.RegisterReply{NodeID: req.Name, HeartbeatInterval: api.Duration(s.cfg.HeartbeatInterval), Kill: kill})
+	}()
 }
 
 // handleHeartbeat records liveness and reconciles running attempts. A node
@@ -114,10 +118,15 @@ func (s *Server) handleHeartbeat(msg *nats.Msg) {
 	kill := s.reconcileNode(n, hb.Running, now, &c)
 	s.seal(&c)
 	s.mu.Unlock()
-	if err := s.commitChange(&c); err != nil {
+	if c.m.Empty() {
+		s.respond(msg, api.HeartbeatReply{Kill: kill})
 		return
 	}
-	s.respond(msg, api.HeartbeatReply{Kill: kill})
+	go func() {
+		if err := s.commitChange(&c); err == nil {
+			s.respond(msg, api.HeartbeatReply{Kill: kill})
+		}
+	}()
 }
 
 // reconcileNode compares what node n reports it runs with the server's

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -120,9 +121,15 @@ Flags:
 	if o.jsonOut {
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(res)
+		if err := enc.Encode(res); err != nil {
+			return err
+		}
+	} else {
+		res.print()
 	}
-	res.print()
+	if res.NodesDown > 0 {
+		return fmt.Errorf("bench-nodes: the server holds %d of %d nodes DOWN at the end", res.NodesDown, res.Nodes)
+	}
 	return nil
 }
 
@@ -141,42 +148,49 @@ func nodeName(prefix string, i int) string { return fmt.Sprintf("%s-%05d", prefi
 
 // benchNodesResult is what `shrike bench-nodes` reports.
 type benchNodesResult struct {
-	Nodes            int            `json:"nodes"`
-	IntervalSecs     float64        `json:"heartbeat_interval_seconds"`
-	TimeoutSecs      float64        `json:"heartbeat_timeout_seconds"`
-	WindowSecs       float64        `json:"window_seconds"`
-	Synchronous      string         `json:"sqlite_synchronous"`
-	ServerEnv        []string       `json:"server_env,omitempty"`
-	FDLimit          uint64         `json:"fd_limit"`
-	CPUs             int            `json:"cpus"`
-	LoadAvgBefore    string         `json:"loadavg_before"`
-	LoadAvgAfter     string         `json:"loadavg_after"`
-	Concurrency      int            `json:"connect_concurrency"`
-	ConnectAllSecs   float64        `json:"connect_and_register_seconds"`
-	Connect          latencySummary `json:"connect"`
-	Register         latencySummary `json:"register"`
-	ConnectRetries   int64          `json:"connect_retries"`
-	RegisterRetries  int64          `json:"register_retries"`
-	HeartbeatsPerSec float64        `json:"heartbeats_per_second"`
-	ExpectedPerSec   float64        `json:"expected_heartbeats_per_second"`
-	Heartbeat        latencySummary `json:"heartbeat_rtt"`
-	HeartbeatsFailed int64          `json:"heartbeats_failed"`
-	HeartbeatTimeout int64          `json:"heartbeats_timed_out"`
-	Reregisters      int64          `json:"reregisters"`
-	Disconnects      int64          `json:"disconnects"`
-	AsyncErrors      int64          `json:"nats_async_errors"`
-	NodeStates       map[string]int `json:"node_states_at_end"`
-	NodesDown        int            `json:"nodes_down_at_end"`
+	Nodes               int            `json:"nodes"`
+	IntervalSecs        float64        `json:"heartbeat_interval_seconds"`
+	TimeoutSecs         float64        `json:"heartbeat_timeout_seconds"`
+	WindowSecs          float64        `json:"window_seconds"`
+	Synchronous         string         `json:"sqlite_synchronous"`
+	ServerEnv           []string       `json:"server_env,omitempty"`
+	FDLimit             uint64         `json:"fd_limit"`
+	CPUs                int            `json:"cpus"`
+	LoadAvgBefore       string         `json:"loadavg_before"`
+	LoadAvgAfter        string         `json:"loadavg_after"`
+	Concurrency         int            `json:"connect_concurrency"`
+	ConnectAllSecs      float64        `json:"connect_and_register_seconds"`
+	Connect             latencySummary `json:"connect"`
+	Register            latencySummary `json:"register"`
+	ConnectRetries      int64          `json:"connect_retries"`
+	RegisterRetries     int64          `json:"register_retries"`
+	HeartbeatsPerSec    float64        `json:"heartbeats_per_second"`
+	ExpectedPerSec      float64        `json:"expected_heartbeats_per_second"`
+	Heartbeat           latencySummary `json:"heartbeat_rtt"`
+	HeartbeatsFailed    int64          `json:"heartbeats_failed"`
+	HeartbeatTimeout    int64          `json:"heartbeats_timed_out"`
+	HeartbeatsFailedAll int64          `json:"heartbeats_failed_whole_run"`
+	Reregisters         int64          `json:"reregisters"`
+	Disconnects         int64          `json:"disconnects"`
+	AsyncErrors         int64          `json:"nats_async_errors"`
+	NodeStates          map[string]int `json:"node_states_at_end"`
+	NodesDown           int            `json:"nodes_down_at_end"`
 
-	ServerCPUSecs     float64 `json:"server_cpu_seconds"`
-	ServerCPUCores    float64 `json:"server_cpu_cores"`
-	ServerRegisterCPU float64 `json:"server_cpu_seconds_connect_and_register"`
-	ServerRSSIdle     int64   `json:"server_rss_bytes_before_nodes"`
-	ServerRSSNodes    int64   `json:"server_rss_bytes_after_register"`
-	ServerRSS         int64   `json:"server_rss_bytes"`
-	ServerPeakRSS     int64   `json:"server_peak_rss_bytes"`
-	ServerBytesNode   int64   `json:"server_rss_bytes_per_node"`
-	ServerThreads     int     `json:"server_threads"`
+	ServerCPUSecs  float64 `json:"server_cpu_seconds"`
+	ServerCPUCores float64 `json:"server_cpu_cores"`
+	// ServerCPUPerHB is the window's server CPU per heartbeat answered, in
+	// µs (everything else the server did in the window included).
+	ServerCPUPerHB float64 `json:"server_cpu_us_per_heartbeat"`
+	// ServerCPUSlices is the server's CPU in cores over each heartbeat
+	// interval of the window, to show whether the load is steady.
+	ServerCPUSlices   []float64 `json:"server_cpu_cores_per_interval"`
+	ServerRegisterCPU float64   `json:"server_cpu_seconds_connect_and_register"`
+	ServerRSSIdle     int64     `json:"server_rss_bytes_before_nodes"`
+	ServerRSSNodes    int64     `json:"server_rss_bytes_after_register"`
+	ServerRSS         int64     `json:"server_rss_bytes"`
+	ServerPeakRSS     int64     `json:"server_peak_rss_bytes"`
+	ServerBytesNode   int64     `json:"server_rss_bytes_per_node"`
+	ServerThreads     int       `json:"server_threads"`
 
 	BenchCPUSecs    float64 `json:"bench_cpu_seconds"`
 	BenchCPUCores   float64 `json:"bench_cpu_cores"`
@@ -189,15 +203,15 @@ type benchNodesResult struct {
 
 // benchNodesJobs is the mixed-load part (--jobs).
 type benchNodesJobs struct {
-	Submitted      int     `json:"submitted"`
-	Finished       int     `json:"finished"`
-	NotFinished    int     `json:"not_finished"`
-	SubmitErrors   int64   `json:"submit_errors"`
-	StartP50ms     float64 `json:"submit_to_start_p50_ms"`
-	StartP99ms     float64 `json:"submit_to_start_p99_ms"`
-	TasksStarted   int64   `json:"fake_starts"`
-	ResultsAcked   int64   `json:"results_acked"`
-	ReportsRetried int64   `json:"reports_retried"`
+	Submitted     int     `json:"submitted"`
+	Finished      int     `json:"finished"`
+	NotFinished   int     `json:"not_finished"`
+	SubmitErrors  int64   `json:"submit_errors"`
+	StartP50ms    float64 `json:"submit_to_start_p50_ms"`
+	StartP99ms    float64 `json:"submit_to_start_p99_ms"`
+	TasksStarted  int64   `json:"fake_starts"`
+	ResultsAcked  int64   `json:"results_acked"`
+	ReportsFailed int64   `json:"reports_failed"`
 }
 
 func (r benchNodesResult) print() {
@@ -214,20 +228,22 @@ func (r benchNodesResult) print() {
 		r.Concurrency, r.ConnectAllSecs, float64(r.Nodes)/r.ConnectAllSecs, ms(r.Connect), ms(r.Register), r.ConnectRetries, r.RegisterRetries)
 	fmt.Printf("  %-26s %s\n", "", "steady window")
 	row := func(k, v string) { fmt.Printf("  %-26s %s\n", k, v) }
-	row("server CPU", fmt.Sprintf("%.3f cores (%.2f CPU s in %.0f s); %.2f CPU s to connect and register", r.ServerCPUCores, r.ServerCPUSecs, r.WindowSecs, r.ServerRegisterCPU))
+	row("server CPU", fmt.Sprintf("%.3f cores (%.2f CPU s in %.0f s, %.0f µs per heartbeat); %.2f CPU s to connect and register (%.2f ms per node)",
+		r.ServerCPUCores, r.ServerCPUSecs, r.WindowSecs, r.ServerCPUPerHB, r.ServerRegisterCPU, 1000*r.ServerRegisterCPU/float64(r.Nodes)))
+	row("server CPU per interval", fmt.Sprint(r.ServerCPUSlices))
 	row("server RSS", fmt.Sprintf("%s now, %s peak (VmHWM); %s before nodes, %s after registration (%s per node); %d threads",
 		api.HumanBytes(r.ServerRSS), api.HumanBytes(r.ServerPeakRSS), api.HumanBytes(r.ServerRSSIdle), api.HumanBytes(r.ServerRSSNodes),
 		api.HumanBytes(r.ServerBytesNode), r.ServerThreads))
 	row("heartbeats", fmt.Sprintf("%.0f /s (expected %.0f /s)", r.HeartbeatsPerSec, r.ExpectedPerSec))
 	row("heartbeat round trip", ms(r.Heartbeat))
-	row("heartbeats failed", fmt.Sprintf("%d (%d timed out); re-registrations %d; disconnects %d; NATS async errors %d",
-		r.HeartbeatsFailed, r.HeartbeatTimeout, r.Reregisters, r.Disconnects, r.AsyncErrors))
+	row("heartbeats failed", fmt.Sprintf("%d (%d timed out), %d in the whole run; re-registrations %d; disconnects %d; NATS async errors %d",
+		r.HeartbeatsFailed, r.HeartbeatTimeout, r.HeartbeatsFailedAll, r.Reregisters, r.Disconnects, r.AsyncErrors))
 	row("nodes by state at end", fmt.Sprintf("%v; DOWN: %d", r.NodeStates, r.NodesDown))
 	row("bench process (simulator)", fmt.Sprintf("%.3f cores, RSS %s now, %s peak, %d goroutines",
 		r.BenchCPUCores, api.HumanBytes(r.BenchRSS), api.HumanBytes(r.BenchPeakRSS), r.BenchGoroutines))
 	if j := r.Jobs; j != nil {
-		row("jobs (mixed load)", fmt.Sprintf("%d submitted, %d finished, %d not finished, %d submit errors; submit→start p50 %.1f ms, p99 %.1f ms; fake starts %d, results acked %d, report retries %d",
-			j.Submitted, j.Finished, j.NotFinished, j.SubmitErrors, j.StartP50ms, j.StartP99ms, j.TasksStarted, j.ResultsAcked, j.ReportsRetried))
+		row("jobs (mixed load)", fmt.Sprintf("%d submitted, %d finished, %d not finished, %d submit errors; submit→start p50 %.1f ms, p99 %.1f ms; fake starts %d, results acked %d, failed reports %d",
+			j.Submitted, j.Finished, j.NotFinished, j.SubmitErrors, j.StartP50ms, j.StartP99ms, j.TasksStarted, j.ResultsAcked, j.ReportsFailed))
 	}
 }
 
@@ -293,7 +309,7 @@ func benchNodesRun(o benchNodesOptions, logf func(string, ...any)) (benchNodesRe
 	if o.jobs > 0 {
 		jobs = startJobLoad(ctx, srv.client, o.jobs, o.duration)
 	}
-	time.Sleep(o.duration)
+	res.ServerCPUSlices = sampleCPU(srv.cpuSeconds, wstart, o.duration, o.interval)
 	wall := time.Since(wstart).Seconds()
 	scpu, bcpu := srv.cpuSeconds()-scpu0, procCPUSeconds(os.Getpid())-bcpu0
 	f.stopWindow()
@@ -305,8 +321,12 @@ func benchNodesRun(o benchNodesOptions, logf func(string, ...any)) (benchNodesRe
 	res.BenchGoroutines = runtime.NumGoroutine()
 	res.Heartbeat = f.hbLat.summary()
 	res.HeartbeatsPerSec = float64(res.Heartbeat.Count) / wall
+	if res.Heartbeat.Count > 0 {
+		res.ServerCPUPerHB = math.Round(1e6 * scpu / float64(res.Heartbeat.Count))
+	}
 	res.ExpectedPerSec = float64(o.nodes) / o.interval.Seconds()
 	res.HeartbeatsFailed, res.HeartbeatTimeout = f.hbFailed.Load(), f.hbTimedOut.Load()
+	res.HeartbeatsFailedAll = f.hbFailedAll.Load()
 	res.Reregisters, res.Disconnects, res.AsyncErrors = f.reregisters.Load(), f.disconnects.Load(), f.asyncErrors.Load()
 	if res.NodeStates, err = nodeStates(ctx, srv.client); err != nil {
 		return res, err
@@ -315,12 +335,34 @@ func benchNodesRun(o benchNodesOptions, logf func(string, ...any)) (benchNodesRe
 	if jobs != nil {
 		logf("waiting for the jobs to finish")
 		res.Jobs = jobs.finish(ctx, srv.client, o.taskTime)
-		res.Jobs.TasksStarted, res.Jobs.ResultsAcked, res.Jobs.ReportsRetried = f.started.Load(), f.acked.Load(), f.reportRetries.Load()
+		res.Jobs.TasksStarted, res.Jobs.ResultsAcked, res.Jobs.ReportsFailed = f.started.Load(), f.acked.Load(), f.reportFailures.Load()
 	}
 	res.LoadAvgAfter = loadAvg()
 	logf("disconnecting")
 	f.close()
 	return res, nil
+}
+
+// sampleCPU waits until start+window and returns the CPU cores that cpu
+// (a process's CPU seconds) grew by over each slice of the window.
+func sampleCPU(cpu func() float64, start time.Time, window, slice time.Duration) []float64 {
+	var out []float64
+	prev, prevAt := cpu(), time.Now()
+	for at := start.Add(slice); ; at = at.Add(slice) {
+		end := !at.Before(start.Add(window))
+		if end {
+			at = start.Add(window)
+		}
+		time.Sleep(time.Until(at))
+		now, nowAt := cpu(), time.Now()
+		if d := nowAt.Sub(prevAt).Seconds(); d > 0 {
+			out = append(out, math.Round(100*(now-prev)/d)/100)
+		}
+		prev, prevAt = now, nowAt
+		if end {
+			return out
+		}
+	}
 }
 
 // startNodesBenchServer starts the server child with the heartbeat settings
@@ -528,9 +570,10 @@ type simFleet struct {
 
 	connectRetries, registerRetries atomic.Int64
 	hbFailed, hbTimedOut            atomic.Int64
+	hbFailedAll                     atomic.Int64 // also outside the window
 	reregisters, disconnects        atomic.Int64
 	asyncErrors                     atomic.Int64
-	started, acked, reportRetries   atomic.Int64
+	started, acked, reportFailures  atomic.Int64
 }
 
 func newSimFleet(o benchNodesOptions, url, token string) *simFleet {
@@ -811,6 +854,7 @@ func (n *simNode) heartbeat(ctx context.Context) {
 		err = reply.Error
 	}
 	if err != nil {
+		f.hbFailedAll.Add(1)
 		if f.window.Load() {
 			f.hbFailed.Add(1)
 			if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) {
@@ -829,8 +873,8 @@ func (n *simNode) heartbeat(ctx context.Context) {
 	}
 }
 
-// report sends the results awaiting acknowledgement; what stays
-// unacknowledged is sent again a second later.
+// report sends the results awaiting acknowledgement; what the server does
+// not acknowledge is sent again a second later (the agent's outbox retry).
 func (n *simNode) report(ctx context.Context) {
 	n.mu.Lock()
 	batch := make([]api.TaskResult, 0, len(n.results))
@@ -846,21 +890,28 @@ func (n *simNode) report(ctx context.Context) {
 	if ctx.Err() != nil {
 		return
 	}
+	if err == nil && ack.Error != nil {
+		err = ack.Error
+	}
+	if err != nil {
+		n.f.reportFailures.Add(1)
+		time.AfterFunc(time.Second, func() { notify(n.kick) })
+		return
+	}
 	n.mu.Lock()
-	if err == nil && ack.Error == nil {
-		for _, ref := range ack.Acked {
-			if _, ok := n.results[ref.Key()]; ok {
-				delete(n.results, ref.Key())
-				n.f.acked.Add(1)
-			}
+	sent := len(batch)
+	for _, ref := range ack.Acked {
+		if _, ok := n.results[ref.Key()]; ok {
+			delete(n.results, ref.Key())
+			n.f.acked.Add(1)
+			sent--
 		}
 	}
-	left := len(n.results)
 	n.mu.Unlock()
-	if left > 0 {
-		n.f.reportRetries.Add(1)
+	if sent > 0 { // some not acknowledged: send them again later
 		time.AfterFunc(time.Second, func() { notify(n.kick) })
 	}
+	// Results that ended during the request have kicked again already.
 }
 
 // handleCommand is the fake executor: starts are accepted and succeed after
@@ -880,8 +931,8 @@ func (n *simNode) handleCommand(m *nats.Msg) {
 		reply.Accepted = n.kill(cmd.Kill.Tasks)
 	case cmd.FetchLog != nil:
 		reply.Log = &api.LogChunk{TaskRef: cmd.FetchLog.TaskRef, Offset: cmd.FetchLog.Offset, EOF: true}
-	default:
-		reply.Error = api.Errorf(api.CodeBadRequest, "empty command")
+	default: // an empty command, or one the simulator does not play (leave)
+		reply.Error = api.Errorf(api.CodeBadRequest, "the simulated node does not handle this command")
 	}
 	if m.Reply == "" {
 		return

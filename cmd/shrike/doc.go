@@ -6,6 +6,7 @@
 //	shrike node     a node agent: joins a server and runs the tasks placed on it
 //	shrike dev      a server and local node agents in one process, with a throwaway data dir
 //	shrike bench    throughput of trivial tasks on a local grid against the bare spawn rate
+//	shrike bench-nodes  many simulated nodes heartbeating against a server: its CPU and memory
 //
 // Everything else is a client of the REST API (through api.Client): login,
 // logout, job submit|ls|show|logs|kill|wait, node ls|show|lock|unlock|
