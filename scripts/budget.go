@@ -149,9 +149,16 @@ func (b *budget) charge(L *lua.LState, n int) {
 		b.trip(ReasonMemory, fmt.Sprintf("string of %d bytes exceeds the %d-byte limit", n, b.maxString))
 		b.raise(L)
 	}
-	b.alloc += int64(n)
-	if b.alloc > b.maxAlloc {
-		b.trip(ReasonMemory, fmt.Sprintf("strings built by the script exceed %d bytes", b.maxAlloc))
+	b.chargeBytes(L, int64(n))
+}
+
+// chargeBytes accounts for n bytes about to be allocated (a string, or
+// the slots a table write skips over), raising in L when the evaluation
+// would pass maxAlloc bytes.
+func (b *budget) chargeBytes(L *lua.LState, n int64) {
+	b.alloc += n
+	if b.alloc > b.maxAlloc || n < 0 {
+		b.trip(ReasonMemory, fmt.Sprintf("the script allocates more than %d bytes", b.maxAlloc))
 		b.raise(L)
 	}
 }

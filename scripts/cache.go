@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"hash/maphash"
 	"runtime"
 	"slices"
 	"sync"
@@ -19,8 +20,14 @@ type Selection struct {
 	Args   []string
 	Vars   map[string]string
 
-	key string
+	key Key
 }
+
+// Key identifies a selection: the first 128 bits of the SHA-256 of its
+// script's digest, arguments and variables.
+type Key [16]byte
+
+func (k Key) String() string { return hex.EncodeToString(k[:]) }
 
 // NewSelection binds a script to its arguments and variables and computes
 // the cache key once.
@@ -31,14 +38,14 @@ func NewSelection(s *Script, vars map[string]string, args []string) Selection {
 }
 
 // Key is the digest of the script, the arguments and the variables.
-func (s Selection) Key() string {
-	if s.key != "" {
+func (s Selection) Key() Key {
+	if s.key != (Key{}) {
 		return s.key
 	}
 	return s.computeKey()
 }
 
-func (s Selection) computeKey() string {
+func (s Selection) computeKey() Key {
 	h := sha256.New()
 	var n [8]byte
 	write := func(str string) {
@@ -63,7 +70,9 @@ func (s Selection) computeKey() string {
 		write(k)
 		write(s.Vars[k])
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	var k Key
+	copy(k[:], h.Sum(nil))
+	return k
 }
 
 func digestOf(src string) string {
@@ -78,12 +87,28 @@ func digestOf(src string) string {
 // old ones, even by an evaluation that was already running.
 // InvalidateNode drops a node's entries and nobody else's.
 //
-// Each node keeps at most maxPerNode entries; past that, an arbitrary
-// one makes room. Safe for concurrent use.
+// Each node keeps at most maxPerNode entries. Safe for concurrent use: nodes are spread over
+// cacheShards locks, so that parallel lookups for different nodes do not
+// contend.
 type VerdictCache struct {
-	mu         sync.RWMutex
-	nodes      map[string]map[string]cachedVerdict
+	seed       maphash.Seed
 	maxPerNode int
+	shards     [cacheShards]cacheShard
+}
+
+const cacheShards = 64
+
+type cacheShard struct {
+	mu    sync.RWMutex
+	nodes map[string]*nodeVerdicts
+	_     [48]byte // keep shards on separate cache lines
+}
+
+// nodeVerdicts are one node's cached verdicts, and their keys in the
+// order they were cached (for eviction).
+type nodeVerdicts struct {
+	byKey map[Key]cachedVerdict
+	order []Key
 }
 
 type cachedVerdict struct {
@@ -95,20 +120,34 @@ type cachedVerdict struct {
 const DefaultMaxPerNode = 1024
 
 // NewVerdictCache returns an empty cache keeping at most maxPerNode
-// verdicts per node (DefaultMaxPerNode if maxPerNode <= 0).
+// verdicts per node (DefaultMaxPerNode if maxPerNode <= 0); past that,
+// the node's oldest verdict makes room.
 func NewVerdictCache(maxPerNode int) *VerdictCache {
 	if maxPerNode <= 0 {
 		maxPerNode = DefaultMaxPerNode
 	}
-	return &VerdictCache{nodes: make(map[string]map[string]cachedVerdict), maxPerNode: maxPerNode}
+	c := &VerdictCache{seed: maphash.MakeSeed(), maxPerNode: maxPerNode}
+	for i := range c.shards {
+		c.shards[i].nodes = make(map[string]*nodeVerdicts)
+	}
+	return c
+}
+
+func (c *VerdictCache) shard(node string) *cacheShard {
+	return &c.shards[maphash.String(c.seed, node)%cacheShards]
 }
 
 // Get returns the verdict of selection key on node at facts generation
 // gen, if cached.
-func (c *VerdictCache) Get(key, node string, gen uint64) (Verdict, bool) {
-	c.mu.RLock()
-	e, ok := c.nodes[node][key]
-	c.mu.RUnlock()
+func (c *VerdictCache) Get(key Key, node string, gen uint64) (Verdict, bool) {
+	sh := c.shard(node)
+	sh.mu.RLock()
+	var e cachedVerdict
+	nv, ok := sh.nodes[node]
+	if ok {
+		e, ok = nv.byKey[key]
+	}
+	sh.mu.RUnlock()
 	if !ok || e.gen != gen {
 		return Verdict{}, false
 	}
@@ -117,42 +156,48 @@ func (c *VerdictCache) Get(key, node string, gen uint64) (Verdict, bool) {
 
 // Put records a verdict. A verdict for an older generation than the one
 // cached is ignored.
-func (c *VerdictCache) Put(key, node string, gen uint64, v Verdict) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	m := c.nodes[node]
-	if m == nil {
-		m = make(map[string]cachedVerdict)
-		c.nodes[node] = m
+func (c *VerdictCache) Put(key Key, node string, gen uint64, v Verdict) {
+	sh := c.shard(node)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	nv := sh.nodes[node]
+	if nv == nil {
+		nv = &nodeVerdicts{byKey: make(map[Key]cachedVerdict, 1)}
+		sh.nodes[node] = nv
 	}
-	if old, ok := m[key]; ok {
-		if old.gen > gen {
-			return
+	if old, ok := nv.byKey[key]; ok {
+		if old.gen <= gen {
+			nv.byKey[key] = cachedVerdict{gen: gen, v: v}
 		}
-	} else if len(m) >= c.maxPerNode {
-		for k := range m {
-			delete(m, k)
-			break
-		}
+		return
 	}
-	m[key] = cachedVerdict{gen: gen, v: v}
+	if len(nv.order) >= c.maxPerNode {
+		delete(nv.byKey, nv.order[0])
+		nv.order = nv.order[1:]
+	}
+	nv.order = append(nv.order, key)
+	nv.byKey[key] = cachedVerdict{gen: gen, v: v}
 }
 
 // InvalidateNode drops every verdict about node (its facts changed, or it
 // left).
 func (c *VerdictCache) InvalidateNode(node string) {
-	c.mu.Lock()
-	delete(c.nodes, node)
-	c.mu.Unlock()
+	sh := c.shard(node)
+	sh.mu.Lock()
+	delete(sh.nodes, node)
+	sh.mu.Unlock()
 }
 
 // Len is the number of cached verdicts.
 func (c *VerdictCache) Len() int {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
 	n := 0
-	for _, m := range c.nodes {
-		n += len(m)
+	for i := range c.shards {
+		sh := &c.shards[i]
+		sh.mu.RLock()
+		for _, nv := range sh.nodes {
+			n += len(nv.byKey)
+		}
+		sh.mu.RUnlock()
 	}
 	return n
 }
@@ -164,7 +209,7 @@ func (e *Engine) Select(ctx context.Context, c *VerdictCache, sel Selection, nod
 	return e.selectOne(ctx, c, sel, sel.Key(), &node, gen)
 }
 
-func (e *Engine) selectOne(ctx context.Context, c *VerdictCache, sel Selection, key string, node *NodeView, gen uint64) Verdict {
+func (e *Engine) selectOne(ctx context.Context, c *VerdictCache, sel Selection, key Key, node *NodeView, gen uint64) Verdict {
 	if c != nil {
 		if v, ok := c.Get(key, node.Name, gen); ok {
 			return v
@@ -187,21 +232,37 @@ type Candidate struct {
 // selectChunk is how many nodes a worker takes at a time.
 const selectChunk = 32
 
-// SelectNodes is Select for many nodes, on up to GOMAXPROCS goroutines.
-// Verdicts are in the order of nodes.
+// SelectNodes is Select for many nodes. Cached verdicts are looked up on
+// the calling goroutine; the misses are evaluated on up to GOMAXPROCS
+// goroutines. Verdicts are in the order of nodes.
 func (e *Engine) SelectNodes(ctx context.Context, c *VerdictCache, sel Selection, nodes []Candidate) []Verdict {
 	out := make([]Verdict, len(nodes))
 	key := sel.Key()
-	workers := min(runtime.GOMAXPROCS(0), (len(nodes)+selectChunk-1)/selectChunk)
+	var misses []int
+	for i := range nodes {
+		if c != nil {
+			if v, ok := c.Get(key, nodes[i].Node.Name, nodes[i].Generation); ok {
+				out[i] = v
+				continue
+			}
+		}
+		misses = append(misses, i)
+	}
+	workers := min(runtime.GOMAXPROCS(0), (len(misses)+selectChunk-1)/selectChunk)
 	var next atomic.Int64
 	work := func() {
 		for {
 			start := int(next.Add(selectChunk)) - selectChunk
-			if start >= len(nodes) {
+			if start >= len(misses) {
 				return
 			}
-			for i := start; i < min(start+selectChunk, len(nodes)); i++ {
-				out[i] = e.selectOne(ctx, c, sel, key, &nodes[i].Node, nodes[i].Generation)
+			for _, i := range misses[start:min(start+selectChunk, len(misses))] {
+				n := &nodes[i]
+				v := e.evaluate(ctx, sel.Script, &n.Node, sel.Vars, sel.Args)
+				if c != nil && v.Reason != ReasonCancelled {
+					c.Put(key, n.Node.Name, n.Generation, v)
+				}
+				out[i] = v
 			}
 		}
 	}

@@ -9,22 +9,24 @@ import (
 func TestVerdictCache(t *testing.T) {
 	c := NewVerdictCache(0)
 	yes, no := Verdict{Selected: true}, Verdict{Reason: ReasonFalse}
-	c.Put("k1", "n1", 1, yes)
-	c.Put("k2", "n1", 1, no)
-	c.Put("k1", "n2", 1, no)
+	k1, k2, k3 := Key{1}, Key{2}, Key{3}
+	c.Put(k1, "n1", 1, yes)
+	c.Put(k2, "n1", 1, no)
+	c.Put(k1, "n2", 1, no)
 
 	tests := []struct {
-		key, node string
-		gen       uint64
-		want      Verdict
-		ok        bool
+		key  Key
+		node string
+		gen  uint64
+		want Verdict
+		ok   bool
 	}{
-		{"k1", "n1", 1, yes, true},
-		{"k2", "n1", 1, no, true},
-		{"k1", "n2", 1, no, true},
-		{"k1", "n1", 2, Verdict{}, false}, // newer facts
-		{"k3", "n1", 1, Verdict{}, false},
-		{"k1", "n3", 1, Verdict{}, false},
+		{k1, "n1", 1, yes, true},
+		{k2, "n1", 1, no, true},
+		{k1, "n2", 1, no, true},
+		{k1, "n1", 2, Verdict{}, false}, // newer facts
+		{k3, "n1", 1, Verdict{}, false},
+		{k1, "n3", 1, Verdict{}, false},
 	}
 	for _, tc := range tests {
 		if v, ok := c.Get(tc.key, tc.node, tc.gen); ok != tc.ok || v != tc.want {
@@ -32,15 +34,19 @@ func TestVerdictCache(t *testing.T) {
 		}
 	}
 
-	c.Put("k1", "n1", 0, no) // an older generation does not overwrite
-	if v, _ := c.Get("k1", "n1", 1); v != yes {
+	c.Put(k1, "n1", 0, no) // an older generation does not overwrite
+	if v, _ := c.Get(k1, "n1", 1); v != yes {
 		t.Errorf("older generation overwrote: %+v", v)
 	}
+	c.Put(k1, "n1", 3, no) // a newer one does
+	if v, _ := c.Get(k1, "n1", 3); v != no {
+		t.Errorf("newer generation did not overwrite: %+v", v)
+	}
 	c.InvalidateNode("n1")
-	if _, ok := c.Get("k1", "n1", 1); ok {
+	if _, ok := c.Get(k1, "n1", 3); ok {
 		t.Errorf("n1 still cached after InvalidateNode")
 	}
-	if _, ok := c.Get("k1", "n2", 1); !ok {
+	if _, ok := c.Get(k1, "n2", 1); !ok {
 		t.Errorf("InvalidateNode(n1) dropped n2's verdict")
 	}
 	if c.Len() != 1 {
@@ -51,14 +57,20 @@ func TestVerdictCache(t *testing.T) {
 func TestVerdictCacheBound(t *testing.T) {
 	c := NewVerdictCache(3)
 	for i := range 10 {
-		c.Put(fmt.Sprint("k", i), "n", 1, Verdict{Selected: true})
+		c.Put(Key{byte(i)}, "n", 1, Verdict{Selected: true})
 	}
-	c.Put("k0", "other", 1, Verdict{Selected: true})
+	c.Put(Key{0}, "other", 1, Verdict{Selected: true})
 	if c.Len() != 4 {
 		t.Errorf("Len() = %d, want 3 for n and 1 for other", c.Len())
 	}
-	if _, ok := c.Get("k9", "n", 1); !ok {
-		t.Errorf("the latest verdict was evicted")
+	for i := range 10 {
+		if _, ok := c.Get(Key{byte(i)}, "n", 1); ok != (i >= 7) {
+			t.Errorf("key %d cached = %v, want only the 3 latest", i, ok)
+		}
+	}
+	c.InvalidateNode("n")
+	if c.Len() != 1 {
+		t.Errorf("Len() = %d after InvalidateNode, want 1", c.Len())
 	}
 }
 
@@ -69,6 +81,9 @@ func TestSelectionKey(t *testing.T) {
 	same := NewSelection(s, map[string]string{"B": "2", "A": "1"}, []string{"x", "y"})
 	if base.Key() != same.Key() || base.Key() != (Selection{Script: s, Vars: base.Vars, Args: base.Args}).Key() {
 		t.Errorf("equal selections have different keys")
+	}
+	if len(base.Key().String()) != 32 {
+		t.Errorf("Key().String() = %q, want 32 hex digits", base.Key())
 	}
 	for name, other := range map[string]Selection{
 		"script":     NewSelection(s2, base.Vars, base.Args),

@@ -141,8 +141,8 @@ func NewEngine(opts Options) (*Engine, error) {
 // Options returns the engine's limits, defaults filled in.
 func (e *Engine) Options() Options { return e.opts }
 
-// Evaluations is how many times the engine has run a script (cache hits
-// in Select do not count).
+// Evaluations is how many evaluations the engine has started (cache hits
+// in Select and SelectNodes do not count).
 func (e *Engine) Evaluations() uint64 { return e.evals.Load() }
 
 // Compile is the package's Compile, memoised by name and source digest,
@@ -227,23 +227,25 @@ func (sb *sandbox) run(ctx context.Context, s *Script, node *NodeView, vars map[
 		return Verdict{Reason: ReasonError, Err: fmt.Sprintf("%d arguments, more than the %d allowed", len(args), sb.maxArgs)}, true
 	}
 	L := sb.L
-	sb.node = node
+	sb.ev = evaluation{node: node, vars: vars, args: args}
 	sb.budget.start(ctx)
 	defer func() {
-		sb.node = nil
+		sb.ev = evaluation{}
 		sb.budget.stop()
 		L.SetTop(0)
 	}()
 
-	env := sb.newEnv(node, vars, args)
+	env := sb.newEnv()
 	fn := L.NewFunctionFromProto(s.proto)
 	fn.Env = env
 	L.Push(fn)
-	L.Push(sb.concat)
+	for _, h := range sb.hidden {
+		L.Push(h)
+	}
 	for _, a := range args {
 		L.Push(lua.LString(a))
 	}
-	if err := L.PCall(1+len(args), lua.MultRet, nil); err != nil {
+	if err := L.PCall(len(sb.hidden)+len(args), lua.MultRet, nil); err != nil {
 		return sb.failure(err)
 	}
 	var ret lua.LValue = lua.LNil

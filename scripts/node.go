@@ -51,29 +51,122 @@ func NodeViewFromFacts(name string, f api.NodeFacts) NodeView {
 	}
 }
 
-// nodeTable is the read-only `node` table of one evaluation. Every field
-// is present (strings may be empty, lists and maps may be empty).
-func (sb *sandbox) nodeTable(n *NodeView) *lua.LTable {
-	L := sb.L
-	t := L.CreateTable(0, 16)
-	t.RawSetString("name", lua.LString(n.Name))
-	t.RawSetString("hostname", lua.LString(n.Hostname))
-	t.RawSetString("os", lua.LString(n.OS))
-	t.RawSetString("arch", lua.LString(n.Arch))
-	t.RawSetString("cpus", lua.LNumber(n.CPUs))
-	t.RawSetString("mem_total", lua.LNumber(n.MemTotal))
-	t.RawSetString("mem_free", lua.LNumber(n.MemFree))
-	t.RawSetString("disk_free", lua.LNumber(n.DiskFree))
-	t.RawSetString("load1", lua.LNumber(n.Load1))
-	t.RawSetString("source", lua.LString(n.Source))
-	t.RawSetString("ip", lua.LString(n.IP))
-	t.RawSetString("idle_seconds", lua.LNumber(n.IdleSeconds))
+// nodeFields are the fields of the node table, in documentation order.
+var nodeFields = []string{
+	"name", "hostname", "os", "arch", "cpus", "mem_total", "mem_free",
+	"disk_free", "load1", "gpus", "tags", "source", "ip", "idle_seconds", "facts",
+}
 
-	gpus := L.CreateTable(0, 2)
-	gpus.RawSetString("count", lua.LNumber(n.GPUs.Count))
-	gpus.RawSetString("models", sb.readOnly("node.gpus.models", stringList(L, n.GPUs.Models)))
-	t.RawSetString("gpus", sb.readOnly("node.gpus", gpus))
-	t.RawSetString("tags", sb.readOnly("node.tags", stringList(L, n.Tags)))
-	t.RawSetString("facts", sb.readOnly("node.facts", stringMap(L, n.Facts)))
-	return sb.readOnly("node", t)
+// nodeField is node[name] for the node being evaluated. The tables in it
+// (gpus, tags, facts) are built on first use and are the same table for
+// the rest of the evaluation.
+func (sb *sandbox) nodeField(name string) lua.LValue {
+	L, ev, n := sb.L, &sb.ev, sb.ev.node
+	switch name {
+	case "name":
+		return lua.LString(n.Name)
+	case "hostname":
+		return lua.LString(n.Hostname)
+	case "os":
+		return lua.LString(n.OS)
+	case "arch":
+		return lua.LString(n.Arch)
+	case "cpus":
+		return lua.LNumber(n.CPUs)
+	case "mem_total":
+		return lua.LNumber(n.MemTotal)
+	case "mem_free":
+		return lua.LNumber(n.MemFree)
+	case "disk_free":
+		return lua.LNumber(n.DiskFree)
+	case "load1":
+		return lua.LNumber(n.Load1)
+	case "source":
+		return lua.LString(n.Source)
+	case "ip":
+		return lua.LString(n.IP)
+	case "idle_seconds":
+		return lua.LNumber(n.IdleSeconds)
+	case "gpus":
+		if ev.gpus == nil {
+			gpus := L.CreateTable(0, 2)
+			gpus.RawSetString("count", lua.LNumber(n.GPUs.Count))
+			gpus.RawSetString("models", sb.readOnly("node.gpus.models", stringList(L, n.GPUs.Models)))
+			ev.gpus = sb.readOnly("node.gpus", gpus)
+		}
+		return ev.gpus
+	case "tags":
+		if ev.tags == nil {
+			ev.tags = sb.readOnly("node.tags", stringList(L, n.Tags))
+		}
+		return ev.tags
+	case "facts":
+		if ev.facts == nil {
+			ev.facts = sb.readOnly("node.facts", stringMap(L, n.Facts))
+		}
+		return ev.facts
+	}
+	return lua.LNil
+}
+
+// luaNodeIndex is the __index of the `node` view: fields are read from
+// the NodeView when the script asks for them, so a script that uses only
+// sel helpers or a few fields builds no table.
+func (sb *sandbox) luaNodeIndex(L *lua.LState) int {
+	name, ok := L.Get(2).(lua.LString)
+	if !ok {
+		L.Push(lua.LNil)
+		return 1
+	}
+	L.Push(sb.nodeField(string(name)))
+	return 1
+}
+
+// nodeData is the whole node table, for pairs, next and the like.
+func (sb *sandbox) nodeData() *lua.LTable {
+	if sb.ev.nodeData == nil {
+		t := sb.L.CreateTable(0, len(nodeFields))
+		for _, name := range nodeFields {
+			t.RawSetString(name, sb.nodeField(name))
+		}
+		sb.ev.nodeData = t
+	}
+	return sb.ev.nodeData
+}
+
+// luaArgsIndex is the __index of the `args` view.
+func (sb *sandbox) luaArgsIndex(L *lua.LState) int {
+	i, ok := L.Get(2).(lua.LNumber)
+	if !ok || i < 1 || float64(i) > float64(len(sb.ev.args)) || i != lua.LNumber(int(i)) {
+		L.Push(lua.LNil)
+		return 1
+	}
+	L.Push(lua.LString(sb.ev.args[int(i)-1]))
+	return 1
+}
+
+func (sb *sandbox) argsData() *lua.LTable {
+	if sb.ev.argsData == nil {
+		sb.ev.argsData = stringList(sb.L, sb.ev.args)
+	}
+	return sb.ev.argsData
+}
+
+// luaVarsIndex is the __index of the `vars` view.
+func (sb *sandbox) luaVarsIndex(L *lua.LState) int {
+	name, ok := L.Get(2).(lua.LString)
+	v, found := sb.ev.vars[string(name)]
+	if !ok || !found {
+		L.Push(lua.LNil)
+		return 1
+	}
+	L.Push(lua.LString(v))
+	return 1
+}
+
+func (sb *sandbox) varsData() *lua.LTable {
+	if sb.ev.varsData == nil {
+		sb.ev.varsData = stringMap(sb.L, sb.ev.vars)
+	}
+	return sb.ev.varsData
 }

@@ -26,25 +26,42 @@ import (
 //   - string: all but dump (and the gfind alias); find, match, gmatch
 //     and gsub are the budgeted matcher of patterns.go; rep, format,
 //     upper, lower, reverse and `..` are charged to the memory budget.
-//   - table: concat, insert, remove, sort, getn, maxn (the last five
-//     refuse read-only tables).
+//   - table: concat, getn, maxn (which see through read-only views),
+//     insert, remove, sort (which refuse them).
 //   - math: all but random and randomseed (verdicts are cached, so a
 //     script must be deterministic).
 //   - os: time, date and clock only.
 //   - sel: the helpers of sel.go; node, args, vars: read-only views.
 //
-// Not there at all: io, debug, coroutine, channel, package, string.dump,
-// and any way to load code or bytecode.
+// Also removed: io, debug, coroutine, channel, package, string.dump and
+// the other os functions; there is no way to load code or bytecode. What
+// was removed is replaced by a stub raising "<name> is not available in
+// selection scripts", so that the verdict says what went wrong.
 type sandbox struct {
 	L       *lua.LState
 	budget  *budget
 	envMeta *lua.LTable
-	concat  *lua.LFunction
+	hidden  []lua.LValue // the functions guard.go's rewrite calls, in hiddenParams order
 	roWrite *lua.LFunction
 	roLen   *lua.LFunction
 	maxArgs int
 
-	node *NodeView // the node being evaluated
+	// lazy maps the views whose fields are computed (node, args, vars)
+	// to the function that builds their whole table.
+	lazy map[*lua.LTable]func() *lua.LTable
+
+	ev evaluation // the evaluation in progress
+}
+
+// evaluation is what one evaluation is about, and the tables built for it
+// on demand. It is reset before each evaluation.
+type evaluation struct {
+	node *NodeView
+	vars map[string]string
+	args []string
+
+	nodeData, gpus, tags, facts *lua.LTable
+	argsData, varsData          *lua.LTable
 }
 
 // roMarker is what getmetatable returns for read-only views, the
@@ -85,7 +102,11 @@ func newSandbox(o Options, now func() time.Time) *sandbox {
 		},
 		maxArgs: o.MaxStack / 4,
 	}
-	sb.concat = L.NewFunction(sb.luaConcat)
+	sb.hidden = []lua.LValue{
+		L.NewFunction(sb.luaConcat),
+		L.NewFunction(sb.luaSetIndex),
+		L.NewFunction(sb.luaNewTable),
+	}
 	sb.roWrite = L.NewFunction(sb.luaReadOnlyWrite)
 	sb.roLen = L.NewFunction(sb.luaReadOnlyLen)
 
@@ -151,6 +172,10 @@ func (sb *sandbox) buildTemplate() *lua.LTable {
 	t.RawSetString("math", sb.mathLib(lib(lua.MathLibName)))
 	t.RawSetString("os", sb.osLib(lib(lua.OsLibName)))
 	t.RawSetString("sel", sb.selLib())
+	sb.lazy = make(map[*lua.LTable]func() *lua.LTable)
+	t.RawSetString("node", sb.lazyView("node", sb.luaNodeIndex, sb.nodeData))
+	t.RawSetString("args", sb.lazyView("args", sb.luaArgsIndex, sb.argsData))
+	t.RawSetString("vars", sb.lazyView("vars", sb.luaVarsIndex, sb.varsData))
 
 	// Methods on strings ("x"):upper() go through the read-only string
 	// library, and getmetatable("") does not hand out the metatable.
@@ -200,19 +225,12 @@ func goFunc(t *lua.LTable, name string) lua.LGFunction {
 	return f.GFunction
 }
 
-// newEnv is the globals table of one evaluation.
-func (sb *sandbox) newEnv(node *NodeView, vars map[string]string, args []string) *lua.LTable {
-	L := sb.L
-	env := L.CreateTable(0, 8)
+// newEnv is the globals table of one evaluation. node, args and vars
+// come from the template: they are views of sb.ev.
+func (sb *sandbox) newEnv() *lua.LTable {
+	env := sb.L.CreateTable(0, 4)
 	env.Metatable = sb.envMeta
 	env.RawSetString("_G", env)
-	env.RawSetString("node", sb.nodeTable(node))
-	list := L.CreateTable(len(args), 0)
-	for _, a := range args {
-		list.Append(lua.LString(a))
-	}
-	env.RawSetString("args", sb.readOnly("args", list))
-	env.RawSetString("vars", sb.readOnly("vars", stringMap(L, vars)))
 	return env
 }
 
@@ -233,7 +251,8 @@ func stringList(L *lua.LState, list []string) *lua.LTable {
 }
 
 // readOnly wraps data in an empty proxy whose metatable reads from data
-// and refuses writes. The metatable is protected, so the script can reach
+// and refuses writes. It is used for tables built per evaluation (the
+// libraries, node.tags, ...); node, args and vars are lazy views. The metatable is protected, so the script can reach
 // data only through the proxy; the sandbox's pairs, ipairs, next, unpack,
 // rawget, # and table functions see through it (backing).
 func (sb *sandbox) readOnly(name string, data *lua.LTable) *lua.LTable {
@@ -249,8 +268,28 @@ func (sb *sandbox) readOnly(name string, data *lua.LTable) *lua.LTable {
 	return proxy
 }
 
+// lazyView is a read-only view whose fields come from index and whose
+// whole table, when pairs or the like need it, from data. It is made
+// once per state and shows the evaluation in progress.
+func (sb *sandbox) lazyView(name string, index lua.LGFunction, data func() *lua.LTable) *lua.LTable {
+	L := sb.L
+	mt := L.CreateTable(0, 5)
+	mt.RawSetString("__index", L.NewFunction(index))
+	mt.RawSetString("__newindex", sb.roWrite)
+	mt.RawSetString("__len", sb.roLen)
+	mt.RawSetString("__metatable", roMarker)
+	mt.RawSetString("__name", lua.LString(name))
+	proxy := L.CreateTable(0, 0)
+	proxy.Metatable = mt
+	sb.lazy[proxy] = data
+	return proxy
+}
+
 // backing is the table behind a read-only view, or t itself.
 func (sb *sandbox) backing(t *lua.LTable) *lua.LTable {
+	if data, ok := sb.lazy[t]; ok {
+		return data()
+	}
 	if mt, ok := t.Metatable.(*lua.LTable); ok && mt.RawGetString("__newindex") == sb.roWrite {
 		if data, ok := mt.RawGetString("__index").(*lua.LTable); ok {
 			return data

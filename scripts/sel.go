@@ -76,7 +76,7 @@ func sizeArg(L *lua.LState, i int) int64 {
 // sel.os_is(name, ...): the node's OS is one of the names (any case).
 func (sb *sandbox) selOSIs(L *lua.LState) int {
 	for _, name := range stringArgs(L) {
-		if strings.EqualFold(name, sb.node.OS) {
+		if strings.EqualFold(name, sb.ev.node.OS) {
 			return pushBool(L, true)
 		}
 	}
@@ -100,7 +100,7 @@ func normArch(s string) string {
 // sel.arch_is(name, ...): the node's architecture is one of the names;
 // x86_64 and amd64, aarch64 and arm64 are the same.
 func (sb *sandbox) selArchIs(L *lua.LState) int {
-	arch := normArch(sb.node.Arch)
+	arch := normArch(sb.ev.node.Arch)
 	for _, name := range stringArgs(L) {
 		if normArch(name) == arch {
 			return pushBool(L, true)
@@ -111,36 +111,36 @@ func (sb *sandbox) selArchIs(L *lua.LState) int {
 
 // sel.min_cpus(n): at least n CPUs.
 func (sb *sandbox) selMinCPUs(L *lua.LState) int {
-	return pushBool(L, float64(sb.node.CPUs) >= float64(L.CheckNumber(1)))
+	return pushBool(L, float64(sb.ev.node.CPUs) >= float64(L.CheckNumber(1)))
 }
 
 // sel.min_memory(size): at least size bytes of memory in total.
 func (sb *sandbox) selMinMemory(L *lua.LState) int {
-	return pushBool(L, sb.node.MemTotal >= sizeArg(L, 1))
+	return pushBool(L, sb.ev.node.MemTotal >= sizeArg(L, 1))
 }
 
 // sel.min_free_memory(size): at least size bytes of memory free.
 func (sb *sandbox) selMinFreeMemory(L *lua.LState) int {
-	return pushBool(L, sb.node.MemFree >= sizeArg(L, 1))
+	return pushBool(L, sb.ev.node.MemFree >= sizeArg(L, 1))
 }
 
 // sel.min_disk(size): at least size bytes of disk free.
 func (sb *sandbox) selMinDisk(L *lua.LState) int {
-	return pushBool(L, sb.node.DiskFree >= sizeArg(L, 1))
+	return pushBool(L, sb.ev.node.DiskFree >= sizeArg(L, 1))
 }
 
 // sel.max_load(x): one-minute load average at most x.
 func (sb *sandbox) selMaxLoad(L *lua.LState) int {
-	return pushBool(L, sb.node.Load1 <= float64(L.CheckNumber(1)))
+	return pushBool(L, sb.ev.node.Load1 <= float64(L.CheckNumber(1)))
 }
 
 // sel.min_idle(seconds): idle for at least that long.
 func (sb *sandbox) selMinIdle(L *lua.LState) int {
-	return pushBool(L, sb.node.IdleSeconds >= float64(L.CheckNumber(1)))
+	return pushBool(L, sb.ev.node.IdleSeconds >= float64(L.CheckNumber(1)))
 }
 
 func (sb *sandbox) hasTag(tag string) bool {
-	for _, t := range sb.node.Tags {
+	for _, t := range sb.ev.node.Tags {
 		if t == tag {
 			return true
 		}
@@ -180,7 +180,7 @@ func (sb *sandbox) selIPIn(L *lua.LState) int {
 		}
 		prefixes[i] = p
 	}
-	ip, err := netip.ParseAddr(sb.node.IP)
+	ip, err := netip.ParseAddr(sb.ev.node.IP)
 	if err != nil {
 		return pushBool(L, false)
 	}
@@ -197,7 +197,7 @@ func (sb *sandbox) selIPIn(L *lua.LState) int {
 // (anywhere, unless anchored with ^ and $).
 func (sb *sandbox) selHostnameMatches(L *lua.LState) int {
 	pat := L.CheckString(1)
-	return pushBool(L, sb.patternFind(L, sb.node.Hostname, pat))
+	return pushBool(L, sb.patternFind(L, sb.ev.node.Hostname, pat))
 }
 
 // sel.has_gpu([model [, count]]): at least count GPUs (default 1) and, if
@@ -205,7 +205,7 @@ func (sb *sandbox) selHostnameMatches(L *lua.LState) int {
 func (sb *sandbox) selHasGPU(L *lua.LState) int {
 	model := L.OptString(1, "")
 	count := L.OptInt(2, 1)
-	g := sb.node.GPUs
+	g := sb.ev.node.GPUs
 	if g.Count < count || g.Count == 0 {
 		return pushBool(L, false)
 	}
@@ -223,7 +223,7 @@ func (sb *sandbox) selHasGPU(L *lua.LState) int {
 
 // sel.fact(name): the custom fact's value, or nil.
 func (sb *sandbox) selFact(L *lua.LState) int {
-	v, ok := sb.node.Facts[L.CheckString(1)]
+	v, ok := sb.ev.node.Facts[L.CheckString(1)]
 	if !ok {
 		L.Push(lua.LNil)
 		return 1
@@ -237,7 +237,7 @@ func (sb *sandbox) selFact(L *lua.LState) int {
 func (sb *sandbox) selFactEquals(L *lua.LState) int {
 	name := L.CheckString(1)
 	want := L.CheckString(2)
-	v, ok := sb.node.Facts[name]
+	v, ok := sb.ev.node.Facts[name]
 	return pushBool(L, ok && v == want)
 }
 
@@ -246,7 +246,7 @@ func (sb *sandbox) selFactEquals(L *lua.LState) int {
 func (sb *sandbox) selFactAtLeast(L *lua.LState) int {
 	name := L.CheckString(1)
 	want := float64(L.CheckNumber(2))
-	v, ok := sb.node.Facts[name]
+	v, ok := sb.ev.node.Facts[name]
 	if !ok {
 		return pushBool(L, false)
 	}

@@ -1,11 +1,10 @@
 package scripts
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	lua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/ast"
@@ -13,7 +12,7 @@ import (
 )
 
 // MaxSourceBytes is the largest selection script Compile accepts.
-const MaxSourceBytes = 256 << 10
+const MaxSourceBytes = 64 << 10
 
 // Script is a compiled selection script. It is immutable and may be
 // evaluated by any number of goroutines at once.
@@ -81,8 +80,7 @@ func Compile(name, src string) (*Script, error) {
 		}
 		return nil, &CompileError{Script: name, Msg: err.Error()}
 	}
-	sum := sha256.Sum256([]byte(src))
-	return &Script{Name: name, Digest: hex.EncodeToString(sum[:]), Source: src, proto: proto}, nil
+	return &Script{Name: name, Digest: digestOf(src), Source: src, proto: proto}, nil
 }
 
 // compileChunk is lua.Compile with its panics (which it re-raises for
@@ -128,9 +126,13 @@ const (
 
 const maxErrLen = 512
 
+// truncate cuts s to at most n bytes, at a character boundary.
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n] + "…"
 }

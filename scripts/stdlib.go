@@ -1,6 +1,7 @@
 package scripts
 
 import (
+	"math"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
@@ -35,6 +36,91 @@ func (sb *sandbox) luaConcat(L *lua.LState) int {
 	L.Push(b)
 	L.Call(2, 1)
 	return 1
+}
+
+// slotBytes is what one slot of a table's array part costs.
+const slotBytes = 16
+
+// luaSetIndex is `t[k] = v` for keys that are not constant strings
+// (guard.go), with Lua 5.1's __newindex semantics.
+func (sb *sandbox) luaSetIndex(L *lua.LState) int {
+	obj, key, val := L.Get(1), L.Get(2), L.Get(3)
+	for range maxMetaLoop {
+		if t, ok := obj.(*lua.LTable); ok && t.RawGet(key) != lua.LNil {
+			sb.rawSet(L, t, key, val)
+			return 0
+		}
+		mm := L.GetMetaField(obj, "__newindex")
+		switch h := mm.(type) {
+		case *lua.LNilType:
+			t, ok := obj.(*lua.LTable)
+			if !ok {
+				L.RaiseError("attempt to index a %s value", obj.Type().String())
+			}
+			sb.rawSet(L, t, key, val)
+			return 0
+		case *lua.LFunction:
+			L.Push(h)
+			L.Push(obj)
+			L.Push(key)
+			L.Push(val)
+			L.Call(3, 0)
+			return 0
+		default:
+			obj = h
+		}
+	}
+	L.RaiseError("loop in settable")
+	return 0
+}
+
+// maxMetaLoop bounds chains of __newindex tables, as in Lua 5.1.
+const maxMetaLoop = 100
+
+// luaNewTable builds a constructor with keys that are not constant
+// strings (guard.go): the positional fields come built as argument 1,
+// then key, value pairs in source order. As in Lua, a positional field
+// wins over an explicit key for the same index.
+func (sb *sandbox) luaNewTable(L *lua.LState) int {
+	t := L.CheckTable(1)
+	npos := t.MaxN()
+	for i := 2; i+1 <= L.GetTop(); i += 2 {
+		k := L.Get(i)
+		if n, ok := k.(lua.LNumber); ok && n >= 1 && int(n) <= npos && t.RawGet(k) != lua.LNil {
+			continue
+		}
+		sb.rawSet(L, t, k, L.Get(i+1))
+	}
+	L.Push(t)
+	return 1
+}
+
+// rawSet is t[k] = v without metamethods. gopher-lua fills every array
+// slot between the table's end and an integer key, so the slots a write
+// would skip are charged to the memory budget first.
+func (sb *sandbox) rawSet(L *lua.LState, t *lua.LTable, key, val lua.LValue) {
+	switch k := key.(type) {
+	case *lua.LNilType:
+		L.RaiseError("table index is nil")
+	case lua.LNumber:
+		f := float64(k)
+		if math.IsNaN(f) {
+			L.RaiseError("table index is NaN")
+		}
+		sb.chargeGap(L, t, f)
+	}
+	t.RawSet(key, val)
+}
+
+// chargeGap charges the array slots a write at index f would add beyond
+// the table's last element.
+func (sb *sandbox) chargeGap(L *lua.LState, t *lua.LTable, f float64) {
+	if f < 1 || f >= float64(lua.MaxArrayIndex) || f != math.Trunc(f) {
+		return // not in the array part
+	}
+	if gap := int64(f) - int64(t.MaxN()) - 1; gap > 0 {
+		sb.budget.chargeBytes(L, gap*slotBytes)
+	}
 }
 
 func (sb *sandbox) luaNext(L *lua.LState) int {
@@ -231,7 +317,7 @@ func (sb *sandbox) tableLib(orig *lua.LTable) *lua.LTable {
 	}
 	return sb.readOnlyLib("table", orig, nil, map[string]lua.LGFunction{
 		"concat": sb.luaTableConcat,
-		"insert": writes(goFunc(orig, "insert"), false),
+		"insert": writes(sb.tableInsert(goFunc(orig, "insert")), false),
 		"remove": writes(goFunc(orig, "remove"), false),
 		"sort":   writes(goFunc(orig, "sort"), true),
 		"getn": func(L *lua.LState) int {
@@ -243,6 +329,16 @@ func (sb *sandbox) tableLib(orig *lua.LTable) *lua.LTable {
 			return 1
 		},
 	})
+}
+
+// tableInsert charges the slots table.insert(t, pos, v) would skip.
+func (sb *sandbox) tableInsert(insert lua.LGFunction) lua.LGFunction {
+	return func(L *lua.LState) int {
+		if L.GetTop() == 3 {
+			sb.chargeGap(L, L.CheckTable(1), float64(L.CheckNumber(2)))
+		}
+		return insert(L)
+	}
 }
 
 func (sb *sandbox) luaTableConcat(L *lua.LState) int {
