@@ -1,57 +1,9 @@
 package policies
 
-import "strings"
+import "github.com/shrike-grid/shrike/internal/didyoumean"
 
-// suggest returns the candidate closest to word, or "" when none is close
-// enough to be what the user meant: an edit distance (with transpositions,
-// ignoring case) of at most a third of the candidate's length, and at least
-// 1. It is jobspec's suggest without the work budget (parameter lists are
-// short); policies may import only api and the standard library.
+// suggest returns the known name closest to word, or "" (parameter and
+// kind lists are short: no work budget).
 func suggest(word string, candidates []string) string {
-	best, bestDist := "", -1
-	lw := strings.ToLower(word)
-	nw := len([]rune(word))
-	for _, c := range candidates {
-		nc := len([]rune(c))
-		limit := max(1, nc/3)
-		if nw-nc > limit || nc-nw > limit { // the distance is at least the length difference
-			continue
-		}
-		d := distance(lw, strings.ToLower(c))
-		if d > limit {
-			continue
-		}
-		if bestDist < 0 || d < bestDist {
-			best, bestDist = c, d
-		}
-	}
-	return best
-}
-
-// distance is the optimal string alignment distance between a and b:
-// insertions, deletions, substitutions and swaps of adjacent runes.
-func distance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	// Three rows of the dynamic programming table: two back, one back, now.
-	prev2 := make([]int, len(rb)+1)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
-			}
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(rb)]
+	return didyoumean.Closest(word, candidates, nil)
 }
