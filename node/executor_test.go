@@ -309,7 +309,7 @@ func TestShutdownKillsWithoutResult(t *testing.T) {
 	if err := ra.stop(t); err != nil {
 		t.Errorf("Run = %v, want nil", err)
 	}
-	if d := time.Since(start); d > 3*time.Second {
+	if d := time.Since(start); d > 20*time.Second { // catches a hang, not a slow machine
 		t.Errorf("shutdown took %s", d)
 	}
 	waitFor(t, "process group gone", func() bool { return !groupAlive(pgid) })

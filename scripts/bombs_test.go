@@ -73,7 +73,9 @@ func TestBombs(t *testing.T) {
 		"os.date format":           {`return os.date(string.rep("%c", 1000))`, script, "format longer than 256 bytes"},
 	}
 	e := newTestEngine(t, Options{})
-	limit := e.Options().Timeout + 400*time.Millisecond // slack for a loaded machine and -race
+	// A bound that catches a hang, not a slow machine: the budget itself is
+	// checked through the verdict's reason (timings are benchmarks' job).
+	limit := 10*e.Options().Timeout + 5*time.Second
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			var before runtime.MemStats
@@ -116,8 +118,8 @@ func TestTimeBudget(t *testing.T) {
 	if v.Selected || v.Reason != ReasonTimeout || !strings.Contains(v.Err, "test.lua:2: time budget of 50ms exceeded") {
 		t.Errorf("verdict = %+v, want %q at line 2", v, ReasonTimeout)
 	}
-	if took < 50*time.Millisecond || took > 500*time.Millisecond {
-		t.Errorf("took %s, want just over 50ms", took)
+	if took < 50*time.Millisecond || took > 10*time.Second { // the upper bound catches a hang only
+		t.Errorf("took %s, want at least the 50ms budget (and no hang)", took)
 	}
 }
 

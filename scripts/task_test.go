@@ -67,7 +67,7 @@ func TestRunTaskCancel(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("err = %v, want context.DeadlineExceeded", err)
 	}
-	if d := time.Since(start); d > 5*time.Second {
+	if d := time.Since(start); d > 20*time.Second { // catches a hang, not a slow machine
 		t.Errorf("cancellation took %s", d)
 	}
 }
