@@ -171,7 +171,13 @@ func (s *Server) Run(ctx context.Context) error {
 		<-ctx.Done()
 		shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		return httpSrv.Shutdown(shutCtx)
+		if err := httpSrv.Shutdown(shutCtx); err != nil {
+			// Requests still running after the grace period (a log
+			// follower, a slow client) are cut: shutting down is not an error.
+			s.log.Warn("closing HTTP connections that did not finish in time", "err", err)
+			_ = httpSrv.Close()
+		}
+		return nil
 	})
 	s.log.Info("server running", "url", s.URL(), "nats", s.NATSURL(), "data_dir", s.cfg.DataDir)
 	err := g.Wait()

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,7 +18,6 @@ import (
 
 	"github.com/shrike-grid/shrike/api"
 	"github.com/shrike-grid/shrike/node"
-	"github.com/shrike-grid/shrike/server"
 )
 
 // benchOptions are the knobs of `shrike bench`.
@@ -142,7 +140,7 @@ func benchRun(o benchOptions) (benchResult, error) {
 		defer os.RemoveAll(nodeDir)
 	}
 	res.NodeDir = nodeDir
-	srv, err := startBenchServer(dir, o.sync)
+	srv, err := startBenchServer(dir, benchServerOptions{config: "sqlite_synchronous: " + o.sync + "\n"})
 	if err != nil {
 		return res, err
 	}
@@ -311,94 +309,4 @@ func phaseFromJobs(start time.Time, jobs []api.Job) benchPhase {
 		p.TasksPerSec = float64(len(lat)) / secs
 	}
 	return p
-}
-
-// benchServer is the server child process.
-type benchServer struct {
-	cmd     *exec.Cmd
-	client  *api.Client
-	natsURL string
-	token   string
-}
-
-func startBenchServer(dir, sync string) (*benchServer, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, err
-	}
-	httpAddr, natsAddr := loopbackAddr(), loopbackAddr()
-	cfgPath := filepath.Join(dir, "server.yaml")
-	if err := os.WriteFile(cfgPath, []byte("sqlite_synchronous: "+sync+"\n"), 0o600); err != nil {
-		return nil, err
-	}
-	dataDir := filepath.Join(dir, "server")
-	cmd := exec.Command(exe, "server", "--config", cfgPath, "--data-dir", dataDir, "--listen", httpAddr, "--nats-listen", natsAddr, "--log-level", "error")
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	s := &benchServer{cmd: cmd, natsURL: "nats://" + natsAddr}
-	url := "http://" + httpAddr
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if _, err := api.NewClient(url, "").Health(context.Background()); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			s.stop()
-			return nil, errors.New("bench server did not start")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	pw, err1 := os.ReadFile(filepath.Join(dataDir, server.AdminPasswordFile))
-	tok, err2 := os.ReadFile(filepath.Join(dataDir, server.NodeTokenFile))
-	if err := errors.Join(err1, err2); err != nil {
-		s.stop()
-		return nil, err
-	}
-	s.token = strings.TrimSpace(string(tok))
-	login, err := api.NewClient(url, "").Login(context.Background(), "admin", strings.TrimSpace(string(pw)))
-	if err != nil {
-		s.stop()
-		return nil, err
-	}
-	s.client = api.NewClient(url, login.Token)
-	return s, nil
-}
-
-func (s *benchServer) waitNodes(ctx context.Context, n int) error {
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		nodes, err := s.client.ListNodes(ctx)
-		if err == nil && len(nodes) >= n {
-			return nil
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return errors.New("bench nodes did not register")
-}
-
-func (s *benchServer) stop() {
-	_ = s.cmd.Process.Signal(os.Interrupt)
-	done := make(chan struct{})
-	go func() { _ = s.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(shutdownGrace):
-		_ = s.cmd.Process.Kill()
-		<-done
-	}
-}
-
-func (s *benchServer) cpuSeconds() float64 { return procCPUSeconds(s.cmd.Process.Pid) }
-func (s *benchServer) peakRSS() int64      { return procPeakRSS(s.cmd.Process.Pid) }
-
-// loopbackAddr returns a loopback host:port that was free a moment ago.
-func loopbackAddr() string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "127.0.0.1:0"
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
