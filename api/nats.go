@@ -68,6 +68,23 @@ type NodeFacts struct {
 	Load1       float64  `json:"load1"`
 	Tags        []string `json:"tags,omitempty"`
 	Version     string   `json:"version"`
+	// DiskFree and DiskTotal describe the file system of the node's work
+	// directory, in bytes. DiskFree is refreshed by every heartbeat.
+	DiskFree  int64 `json:"disk_free,omitempty"`
+	DiskTotal int64 `json:"disk_total,omitempty"`
+	// GPUs are the node's GPUs (NVIDIA ones, found with nvidia-smi).
+	GPUs []GPU `json:"gpus,omitempty"`
+	// IPs are the addresses of the node's up, non-loopback interfaces:
+	// IPv4 first, each family sorted.
+	IPs []string `json:"ips,omitempty"`
+	// Custom are the custom facts (--fact, --facts-file).
+	Custom map[string]string `json:"custom,omitempty"`
+}
+
+// GPU is one GPU of a node.
+type GPU struct {
+	Model       string `json:"model"`
+	MemoryTotal int64  `json:"memory_total,omitempty"` // bytes
 }
 
 // RegisterRequest is sent by a node when it connects and whenever the server
@@ -97,6 +114,7 @@ type Heartbeat struct {
 	Seq        uint64    `json:"seq"`
 	MemoryFree int64     `json:"memory_free"`
 	Load1      float64   `json:"load1"`
+	DiskFree   int64     `json:"disk_free,omitempty"`
 	Running    []TaskRef `json:"running"`
 }
 

@@ -4,10 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
+	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/shrike-grid/shrike/api"
 )
@@ -38,6 +43,10 @@ type Config struct {
 	Slots int
 	// Tags are free-form labels reported with the facts.
 	Tags []string
+	// Facts are custom facts reported at registration (node.facts in
+	// selection scripts). Keys match FactKeyPattern; values are at most
+	// MaxFactValueLen bytes.
+	Facts map[string]string
 	// WorkDir holds the task working directories, the logs and the outbox.
 	WorkDir string
 	// KeepWorkDirs keeps each attempt's working directory after it ends
@@ -105,7 +114,62 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("tag %d is empty", i+1))
 		}
 	}
+	for _, k := range slices.Sorted(maps.Keys(c.Facts)) {
+		if !factKeyRE.MatchString(k) {
+			errs = append(errs, fmt.Errorf("fact key %q is invalid: want %s", k, FactKeyPattern))
+		}
+		if v := c.Facts[k]; len(v) > MaxFactValueLen {
+			errs = append(errs, fmt.Errorf("fact %q: value is %d bytes, at most %d allowed", k, len(v), MaxFactValueLen))
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// Limits on custom facts.
+const (
+	FactKeyPattern  = `^[a-z][a-z0-9_.-]{0,63}$`
+	MaxFactValueLen = 1024
+)
+
+var factKeyRE = regexp.MustCompile(FactKeyPattern)
+
+// ReadFactsFile reads custom facts from a YAML (or JSON) file holding one
+// object of string values; scalars such as numbers are taken as their
+// text. An empty file holds no facts. Keys and values are checked by
+// Config.Validate.
+func ReadFactsFile(path string) (map[string]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var facts map[string]string
+	if err := yaml.Unmarshal(data, &facts); err != nil {
+		return nil, fmt.Errorf("%s: want an object of string values: %w", path, err)
+	}
+	return facts, nil
+}
+
+// MergeFacts adds the key=value pairs of flags (the --fact flags) to the
+// facts from a file; a flag wins over the file for the same key. fromFile
+// is not modified. It returns nil when there are no facts.
+func MergeFacts(fromFile map[string]string, flags []string) (map[string]string, error) {
+	out := maps.Clone(fromFile)
+	var errs []error
+	for _, f := range flags {
+		k, v, ok := strings.Cut(f, "=")
+		if !ok {
+			errs = append(errs, fmt.Errorf("fact %q: want key=value", f))
+			continue
+		}
+		if out == nil {
+			out = make(map[string]string)
+		}
+		out[strings.TrimSpace(k)] = v
+	}
+	if len(out) == 0 {
+		out = nil
+	}
+	return out, errors.Join(errs...)
 }
 
 // withDefaults fills in the zero values. It does not validate.

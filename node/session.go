@@ -112,6 +112,7 @@ func (a *Agent) heartbeat(ctx context.Context) error {
 		Seq:        a.hbSeq,
 		MemoryFree: free,
 		Load1:      readLoad1(procLoadavg),
+		DiskFree:   diskFree(a.cfg.WorkDir),
 		Running:    a.Running(),
 	}
 	var reply api.HeartbeatReply

@@ -249,12 +249,14 @@ func (r *Registry) Remove(name string) map[api.TaskKey]Alloc {
 	return n.allocs
 }
 
-// Heartbeat records that the node is alive, with its fresh load figures.
-func (r *Registry) Heartbeat(n *Node, memFree int64, load1 float64, now time.Time) {
+// Heartbeat records that the node is alive, with its fresh load figures
+// and free disk.
+func (r *Registry) Heartbeat(n *Node, memFree int64, load1 float64, diskFree int64, now time.Time) {
 	n.LastSeen = now
 	n.Unconfirmed = false
 	n.Facts.MemoryFree = memFree
 	n.Facts.Load1 = load1
+	n.Facts.DiskFree = diskFree
 }
 
 // Expired returns the alive nodes whose last heartbeat is older than

@@ -55,7 +55,10 @@ func TestLivenessAndMarkDown(t *testing.T) {
 	a := r.Register("a", "i1", facts(2, 2, 0), t0)
 	b := r.Register("b", "i1", facts(2, 2, 0), t0)
 	a.Allocate(key(7), Alloc{MilliCPU: 1000, JobID: 3, Task: "x"})
-	r.Heartbeat(b, 1, 0.5, t0.Add(9*time.Second))
+	r.Heartbeat(b, 1, 0.5, 4096, t0.Add(9*time.Second))
+	if b.Facts.MemoryFree != 1 || b.Facts.Load1 != 0.5 || b.Facts.DiskFree != 4096 {
+		t.Fatalf("heartbeat facts = %+v, want memory 1, load 0.5, disk 4096", b.Facts)
+	}
 	got := r.Expired(t0.Add(10*time.Second), 5*time.Second)
 	if len(got) != 1 || got[0].Name != "a" {
 		t.Fatalf("expired = %v, want [a]", got)

@@ -23,7 +23,7 @@ type NodeView struct {
 	GPUs        GPUs              // node.gpus.count, node.gpus.models
 	Tags        []string          // node.tags, a list
 	Source      string            // node.source, the node source it came from ("" if none)
-	IP          string            // node.ip, the address the server sees ("" if unknown)
+	IP          string            // node.ip, the node's first reported address ("" if unknown)
 	IdleSeconds float64           // node.idle_seconds, time since it last ran a task
 	Facts       map[string]string // node.facts, custom facts
 }
@@ -35,10 +35,13 @@ type GPUs struct {
 	Models []string
 }
 
-// NodeViewFromFacts fills what a node reports at registration; the
-// caller adds the rest (disk, GPUs, source, IP, idle time, custom facts).
+// NodeViewFromFacts fills what a node reports about itself: at
+// registration, plus the free memory, load and free disk its heartbeats
+// refresh. IP is the first address the node reports. The caller adds the
+// rest (source, idle time) and may override IP with the address the
+// server sees.
 func NodeViewFromFacts(name string, f api.NodeFacts) NodeView {
-	return NodeView{
+	v := NodeView{
 		Name:     name,
 		Hostname: f.Hostname,
 		OS:       f.OS,
@@ -46,9 +49,22 @@ func NodeViewFromFacts(name string, f api.NodeFacts) NodeView {
 		CPUs:     f.CPUs,
 		MemTotal: f.MemoryTotal,
 		MemFree:  f.MemoryFree,
+		DiskFree: f.DiskFree,
 		Load1:    f.Load1,
 		Tags:     f.Tags,
+		Facts:    f.Custom,
 	}
+	if len(f.GPUs) > 0 {
+		v.GPUs.Count = len(f.GPUs)
+		v.GPUs.Models = make([]string, len(f.GPUs))
+		for i, g := range f.GPUs {
+			v.GPUs.Models[i] = g.Model
+		}
+	}
+	if len(f.IPs) > 0 {
+		v.IP = f.IPs[0]
+	}
+	return v
 }
 
 // nodeFields are the fields of the node table, in documentation order.

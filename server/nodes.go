@@ -114,7 +114,7 @@ func (s *Server) handleHeartbeat(msg *nats.Msg) {
 		return
 	}
 	now := s.now()
-	s.reg.Heartbeat(n, hb.MemoryFree, hb.Load1, now)
+	s.reg.Heartbeat(n, hb.MemoryFree, hb.Load1, hb.DiskFree, now)
 	kill := s.reconcileNode(n, hb.Running, now, &c)
 	s.seal(&c)
 	s.mu.Unlock()

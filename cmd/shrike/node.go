@@ -31,7 +31,7 @@ Runs a node agent: it joins the server, reports its facts, heartbeats and
 runs the tasks the scheduler places on it.
 
 Example:
-  shrike node --server nats://10.0.0.5:4222 --token-file /etc/shrike/node-token --slots 8 --tags gpu,fast
+  shrike node --server nats://10.0.0.5:4222 --token-file /etc/shrike/node-token --slots 8 --tags gpu,fast --fact rack=7
 
 --token-file (or SHRIKE_NODE_TOKEN) keeps the token out of the process list;
 tasks never see it in their environment.
@@ -47,6 +47,9 @@ Flags:
 	slots := fs.Int("slots", 0, "tasks run at once (default: cpus)")
 	cpus := fs.Int("cpus", 0, "CPUs to offer (default: all)")
 	tags := fs.String("tags", "", "comma-separated tags")
+	var facts factFlags
+	fs.Var(&facts, "fact", "custom fact key=value (repeatable; wins over --facts-file)")
+	factsFile := fs.String("facts-file", "", "YAML or JSON file holding an object of custom facts (string values)")
 	workDir := fs.String("work-dir", "./shrike-node", "task working dirs, logs and the result outbox")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -66,9 +69,19 @@ Flags:
 		}
 		*token = string(data)
 	}
+	var fileFacts map[string]string
+	if *factsFile != "" {
+		if fileFacts, err = node.ReadFactsFile(*factsFile); err != nil {
+			return usageErr(fmt.Errorf("--facts-file: %w", err))
+		}
+	}
+	custom, err := node.MergeFacts(fileFacts, facts)
+	if err != nil {
+		return usageErr(fmt.Errorf("--fact: %w", err))
+	}
 	cfg := node.Config{
 		ServerURL: *serverURL, Token: strings.TrimSpace(*token), Name: *name,
-		Slots: *slots, CPUs: *cpus, Tags: splitList(*tags), WorkDir: *workDir, Logger: logger,
+		Slots: *slots, CPUs: *cpus, Tags: splitList(*tags), Facts: custom, WorkDir: *workDir, Logger: logger,
 	}
 	agent, err := node.New(cfg)
 	if err != nil {
@@ -83,6 +96,20 @@ Flags:
 		return nil
 	}
 	return err
+}
+
+// factFlags is the repeatable --fact key=value flag; values may hold
+// commas, so each flag is one fact.
+type factFlags []string
+
+func (f *factFlags) String() string { return strings.Join(*f, " ") }
+
+func (f *factFlags) Set(v string) error {
+	if k, _, ok := strings.Cut(v, "="); !ok || strings.TrimSpace(k) == "" {
+		return fmt.Errorf("want key=value, got %q", v)
+	}
+	*f = append(*f, v)
+	return nil
 }
 
 func envOr(key, def string) string {
