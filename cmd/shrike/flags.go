@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/shrike-grid/shrike/api"
 	"strconv"
 	"strings"
 )
@@ -102,4 +103,34 @@ func (v varsFlag) Set(s string) error {
 // serverFlag registers --server on a client command.
 func serverFlag(fs *flag.FlagSet) *string {
 	return fs.String("server", "", "server address (default $"+envAddr+", then the one saved by login)")
+}
+
+// jobTarget parses a job command's flags and its one job ID argument, and
+// returns the ID with a client for the server.
+func jobTarget(e *env, fs *flag.FlagSet, server *string, args []string) (int64, *api.Client, error) {
+	pos, err := parseArgs(fs, args, 1)
+	if err != nil {
+		return 0, nil, err
+	}
+	id, err := parseJobID(pos[0])
+	if err != nil {
+		return 0, nil, err
+	}
+	c, err := newClient(e, *server)
+	return id, c, err
+}
+
+// nodeTarget parses a node command's flags and its one node NAME argument,
+// and returns the name with a client for the server.
+func nodeTarget(e *env, fs *flag.FlagSet, server *string, args []string) (string, *api.Client, error) {
+	pos, err := parseArgs(fs, args, 1)
+	if err != nil {
+		return "", nil, err
+	}
+	name, err := parseNodeName(pos[0])
+	if err != nil {
+		return "", nil, err
+	}
+	c, err := newClient(e, *server)
+	return name, c, err
 }

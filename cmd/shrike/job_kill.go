@@ -12,15 +12,7 @@ func cmdJobKill(ctx context.Context, e *env, args []string) error {
 			"their nodes.",
 		"shrike job kill 42")
 	server := serverFlag(fs)
-	pos, err := parseArgs(fs, args, 1)
-	if err != nil {
-		return err
-	}
-	id, err := parseJobID(pos[0])
-	if err != nil {
-		return err
-	}
-	c, err := newClient(e, *server)
+	id, c, err := jobTarget(e, fs, server, args)
 	if err != nil {
 		return err
 	}

@@ -15,15 +15,7 @@ func cmdJobShow(ctx context.Context, e *env, args []string) error {
 		"shrike job show 42")
 	server := serverFlag(fs)
 	asJSON := fs.Bool("json", false, "print the job as JSON")
-	pos, err := parseArgs(fs, args, 1)
-	if err != nil {
-		return err
-	}
-	id, err := parseJobID(pos[0])
-	if err != nil {
-		return err
-	}
-	c, err := newClient(e, *server)
+	id, c, err := jobTarget(e, fs, server, args)
 	if err != nil {
 		return err
 	}

@@ -15,15 +15,7 @@ func cmdNodeDrain(ctx context.Context, e *env, args []string) error {
 	server := serverFlag(fs)
 	cancel := fs.Bool("cancel", false, "stop draining the node")
 	asJSON := fs.Bool("json", false, "print the node as JSON")
-	pos, err := parseArgs(fs, args, 1)
-	if err != nil {
-		return err
-	}
-	name, err := parseNodeName(pos[0])
-	if err != nil {
-		return err
-	}
-	c, err := newClient(e, *server)
+	name, c, err := nodeTarget(e, fs, server, args)
 	if err != nil {
 		return err
 	}

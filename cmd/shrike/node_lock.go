@@ -14,15 +14,7 @@ func cmdNodeLock(ctx context.Context, e *env, args []string) error {
 	server := serverFlag(fs)
 	reason := fs.String("reason", "", "why, shown by node show and in the node's history")
 	asJSON := fs.Bool("json", false, "print the node as JSON")
-	pos, err := parseArgs(fs, args, 1)
-	if err != nil {
-		return err
-	}
-	name, err := parseNodeName(pos[0])
-	if err != nil {
-		return err
-	}
-	c, err := newClient(e, *server)
+	name, c, err := nodeTarget(e, fs, server, args)
 	if err != nil {
 		return err
 	}

@@ -16,15 +16,7 @@ func cmdNodeRm(ctx context.Context, e *env, args []string) error {
 		"shrike node drain worker-7; shrike node rm worker-7")
 	server := serverFlag(fs)
 	force := fs.Bool("force", false, "remove the node even if it runs tasks; they are scheduled again")
-	pos, err := parseArgs(fs, args, 1)
-	if err != nil {
-		return err
-	}
-	name, err := parseNodeName(pos[0])
-	if err != nil {
-		return err
-	}
-	c, err := newClient(e, *server)
+	name, c, err := nodeTarget(e, fs, server, args)
 	if err != nil {
 		return err
 	}

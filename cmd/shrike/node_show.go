@@ -16,15 +16,7 @@ func cmdNodeShow(ctx context.Context, e *env, args []string) error {
 		"shrike node show worker-7")
 	server := serverFlag(fs)
 	asJSON := fs.Bool("json", false, "print the node as JSON")
-	pos, err := parseArgs(fs, args, 1)
-	if err != nil {
-		return err
-	}
-	name, err := parseNodeName(pos[0])
-	if err != nil {
-		return err
-	}
-	c, err := newClient(e, *server)
+	name, c, err := nodeTarget(e, fs, server, args)
 	if err != nil {
 		return err
 	}

@@ -12,15 +12,7 @@ func cmdNodeUnlock(ctx context.Context, e *env, args []string) error {
 		"shrike node unlock worker-7")
 	server := serverFlag(fs)
 	asJSON := fs.Bool("json", false, "print the node as JSON")
-	pos, err := parseArgs(fs, args, 1)
-	if err != nil {
-		return err
-	}
-	name, err := parseNodeName(pos[0])
-	if err != nil {
-		return err
-	}
-	c, err := newClient(e, *server)
+	name, c, err := nodeTarget(e, fs, server, args)
 	if err != nil {
 		return err
 	}
