@@ -36,20 +36,14 @@ func jobQuery(c *gin.Context) (JobQuery, []api.FieldError) {
 		q    JobQuery
 		errs []api.FieldError
 	)
-	for _, raw := range c.QueryArray("state") {
-		for part := range strings.SplitSeq(raw, ",") {
-			part = strings.TrimSpace(part)
-			if part == "" {
-				continue
-			}
-			st, ok := parseJobState(part)
-			if !ok {
-				errs = append(errs, api.FieldError{Field: "state",
-					Message: "unknown job state " + strings.ToUpper(part) + ": want one of " + stateNames()})
-				continue
-			}
-			q.States = append(q.States, st)
+	for _, part := range queryList(c, "state") {
+		st, ok := parseJobState(part)
+		if !ok {
+			errs = append(errs, api.FieldError{Field: "state",
+				Message: "unknown job state " + strings.ToUpper(part) + ": want one of " + stateNames()})
+			continue
 		}
+		q.States = append(q.States, st)
 	}
 	q.Owner = c.Query("owner")
 	q.Offset = queryInt(c, "offset", 0, &errs)

@@ -55,20 +55,14 @@ func readNodeFilter(c *gin.Context) (nodeFilter, []api.FieldError) {
 		f    nodeFilter
 		errs []api.FieldError
 	)
-	for _, raw := range c.QueryArray("state") {
-		for part := range strings.SplitSeq(raw, ",") {
-			part = strings.TrimSpace(part)
-			if part == "" {
-				continue
-			}
-			st, ok := parseNodeState(part)
-			if !ok {
-				errs = append(errs, api.FieldError{Field: "state",
-					Message: "unknown node state " + strings.ToUpper(part) + ": want one of FREE, BUSY, DOWN"})
-				continue
-			}
-			f.states = append(f.states, st)
+	for _, part := range queryList(c, "state") {
+		st, ok := parseNodeState(part)
+		if !ok {
+			errs = append(errs, api.FieldError{Field: "state",
+				Message: "unknown node state " + strings.ToUpper(part) + ": want one of FREE, BUSY, DOWN"})
+			continue
 		}
+		f.states = append(f.states, st)
 	}
 	if _, ok := c.GetQuery("locked"); ok {
 		locked := queryBool(c, "locked", &errs)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 	"github.com/shrike-grid/shrike/api"
@@ -106,4 +107,19 @@ func queryBool(c *gin.Context, name string, errs *[]api.FieldError) bool {
 			Message: "must be true or false, got " + strconv.Quote(raw)})
 	}
 	return b
+}
+
+// queryList returns the values of a query parameter that may repeat
+// (state=A&state=B) or hold a comma-separated list (state=A,B), trimmed,
+// without empty ones.
+func queryList(c *gin.Context, name string) []string {
+	var out []string
+	for _, raw := range c.QueryArray(name) {
+		for part := range strings.SplitSeq(raw, ",") {
+			if part = strings.TrimSpace(part); part != "" {
+				out = append(out, part)
+			}
+		}
+	}
+	return out
 }
