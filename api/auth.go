@@ -26,6 +26,7 @@ type LoginResponse struct {
 type User struct {
 	Name      string    `json:"name"`
 	Role      string    `json:"role"`
+	Groups    []string  `json:"groups,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 }
 
@@ -34,6 +35,8 @@ type CreateUserRequest struct {
 	Name     string `json:"name"`
 	Password string `json:"password"`
 	Role     string `json:"role"`
+	// Groups the user belongs to (node-source access rights name them).
+	Groups []string `json:"groups,omitempty"`
 }
 
 // Health is the answer to `GET /healthz`.

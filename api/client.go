@@ -60,6 +60,8 @@ type NodeListOptions struct {
 	States []NodeState
 	// Locked, if set, keeps locked nodes (true) or unlocked ones (false).
 	Locked *bool
+	// Source keeps the nodes of this node source.
+	Source string
 }
 
 // LogOptions selects what TaskLog reads.
@@ -435,4 +437,12 @@ func codeForStatus(status int) Code {
 		return CodeUnavailable
 	}
 	return CodeInternal
+}
+
+// JoinNode trades an enrollment token for a node's own credentials
+// (`POST /nodes/join`; needs no login).
+func (c *Client) JoinNode(ctx context.Context, req JoinRequest) (NodeCredentials, error) {
+	var cred NodeCredentials
+	err := c.call(ctx, http.MethodPost, "/api/v1/nodes/join", nil, jsonBody(req), &cred)
+	return cred, err
 }

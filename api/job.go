@@ -123,6 +123,9 @@ type TaskSpec struct {
 	MaxAttempts int               `json:"max_attempts"`
 	// Walltime is the longest a single attempt may run; 0 means no limit.
 	Walltime Duration `json:"walltime,omitempty"`
+	// NodeToken requests nodes that carry this token (a node source's
+	// node_tokens); nodes with tokens run only tasks that request one.
+	NodeToken string `json:"node_token,omitempty"`
 }
 
 // Resources is what a task reserves on its node while it runs.

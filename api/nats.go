@@ -116,6 +116,10 @@ type Heartbeat struct {
 	Load1      float64   `json:"load1"`
 	DiskFree   int64     `json:"disk_free,omitempty"`
 	Running    []TaskRef `json:"running"`
+	// Owner is the workstation owner reading, when the agent watches it.
+	Owner *OwnerReading `json:"owner,omitempty"`
+	// Suspended is set while the node's tasks are stopped (SIGSTOP).
+	Suspended bool `json:"suspended,omitempty"`
 }
 
 // HeartbeatReply carries the server's corrections: register again (the
@@ -133,6 +137,7 @@ type Command struct {
 	Kill     *KillRequest     `json:"kill,omitempty"`
 	FetchLog *FetchLogRequest `json:"fetch_log,omitempty"`
 	Leave    *LeaveRequest    `json:"leave,omitempty"`
+	Suspend  *SuspendRequest  `json:"suspend,omitempty"`
 }
 
 // LeaveRequest tells a node it was removed from the grid: it kills its

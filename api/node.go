@@ -6,7 +6,8 @@ import "time"
 type NodeState string
 
 // Node states. FREE: alive with room for more work; BUSY: alive and full;
-// DOWN: missed its heartbeats (it may come back).
+// DOWN: missed its heartbeats (it may come back). The states of deployment
+// and release are in source.go.
 const (
 	NodeFree NodeState = "FREE"
 	NodeBusy NodeState = "BUSY"
@@ -37,6 +38,18 @@ type Node struct {
 	Locked *NodeLock `json:"locked,omitempty"`
 	// Draining: no new work; the node can be removed once it is empty.
 	Draining bool `json:"draining,omitempty"`
+	// Source is the node source the node belongs to.
+	Source string `json:"source"`
+	// StateSince is when the node entered State.
+	StateSince time.Time `json:"state_since"`
+	// Suspended is set while a workstation's owner is back and the
+	// node's tasks are stopped.
+	Suspended bool `json:"suspended,omitempty"`
+	// Withheld: the source's policy keeps the node from new work now
+	// (outside its time slot, owner at the workstation); Reason says why.
+	Withheld string `json:"withheld,omitempty"`
+	// Owner is the latest workstation owner reading.
+	Owner *OwnerReading `json:"owner,omitempty"`
 }
 
 // NodeLock says who locked a node, when and why.

@@ -13,32 +13,23 @@ import (
 )
 
 // Type is the type of a parameter's value. Every value travels as a string.
-type Type string
+type Type = api.ParamType
 
 // The parameter types.
 const (
-	TypeString    Type = "string"
-	TypeInt       Type = "int"      // "3"
-	TypeFloat     Type = "float"    // "0.5"
-	TypeBool      Type = "bool"     // "true", "false"
-	TypeDuration  Type = "duration" // "30s", "10m", "2h", "1d"
-	TypeCron      Type = "cron"     // "0 8 * * mon-fri", "@daily"
-	TypeTimeOfDay Type = "time-of-day"
-	TypeList      Type = "list" // comma-separated: "mon-fri,sun"
+	TypeString    = api.ParamString
+	TypeInt       = api.ParamInt
+	TypeFloat     = api.ParamFloat
+	TypeBool      = api.ParamBool
+	TypeDuration  = api.ParamDuration
+	TypeCron      = api.ParamCron
+	TypeTimeOfDay = api.ParamTimeOfDay
+	TypeList      = api.ParamList
+	TypeText      = api.ParamText
 )
 
-// Param describes one parameter of a policy (and, later, of an
-// infrastructure): what a form or `shrike source create --help` shows.
-type Param struct {
-	Name     string `json:"name"`
-	Type     Type   `json:"type"`
-	Default  string `json:"default,omitempty"`
-	Required bool   `json:"required,omitempty"`
-	// Secret values are never returned by reads (see Redact) nor quoted
-	// in error messages.
-	Secret bool   `json:"secret,omitempty"`
-	Help   string `json:"help"`
-}
+// Param describes one parameter of a policy or an infrastructure.
+type Param = api.Param
 
 // Params are parameter values as users give them, by name. An empty value
 // counts as absent: the default applies.
@@ -116,6 +107,7 @@ var typePhrase = map[Type]string{
 	TypeCron:      "a cron expression like \"0 8 * * mon-fri\"",
 	TypeTimeOfDay: "a time of day like 08:00 or 18:30",
 	TypeList:      "a comma-separated list",
+	TypeText:      "text",
 }
 
 func parseValue(t Type, s string) (any, error) {
@@ -216,3 +208,29 @@ func (v *values) list(name string) []string          { return get[[]string](v, n
 func (v *values) duration(name string) time.Duration { return get[time.Duration](v, name) }
 func (v *values) cron(name string) Cron              { return get[Cron](v, name) }
 func (v *values) timeOfDay(name string) TimeOfDay    { return get[TimeOfDay](v, name) }
+
+// Values are parameters parsed against their spec, for infrastructures
+// (policies use the same parser through their Kind).
+type Values struct{ v *values }
+
+// ParseParams parses p against spec: defaults applied, every missing
+// required value, unparsable value and unknown name recorded.
+func ParseParams(spec []Param, p Params) *Values { return &Values{parseParams(spec, p)} }
+
+// Int, Float, Bool, String, List and Duration return a parsed value (the
+// zero value when it is missing or did not parse).
+func (v *Values) Int(name string) int                { return v.v.int(name) }
+func (v *Values) Float(name string) float64          { return v.v.float(name) }
+func (v *Values) Bool(name string) bool              { return v.v.bool(name) }
+func (v *Values) String(name string) string          { return v.v.str(name) }
+func (v *Values) List(name string) []string          { return v.v.list(name) }
+func (v *Values) Duration(name string) time.Duration { return v.v.duration(name) }
+
+// Has reports whether name has a valid value, given or by default.
+func (v *Values) Has(name string) bool { return v.v.has(name) }
+
+// Check records "params.<name>: <message>" unless ok.
+func (v *Values) Check(ok bool, name, format string, args ...any) { v.v.check(ok, name, format, args...) }
+
+// Errors returns every problem found.
+func (v *Values) Errors() []api.FieldError { return v.v.errors() }

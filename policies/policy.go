@@ -6,15 +6,10 @@ import (
 	"github.com/shrike-grid/shrike/api"
 )
 
-// Node states a node source knows beyond the resource manager's FREE, BUSY
-// and DOWN. They belong in api once node sources are wired in.
+// Node states of a node source, from api.
 const (
-	// NodeDeploying: the infrastructure was asked for the node and it has
-	// not registered yet. It counts as coming, so policies do not ask twice.
-	NodeDeploying api.NodeState = "DEPLOYING"
-	// NodeLost: the infrastructure says the node is gone (its process or
-	// VM ended); unlike DOWN it will not come back by itself.
-	NodeLost api.NodeState = "LOST"
+	NodeDeploying = api.NodeDeploying
+	NodeLost      = api.NodeLost
 )
 
 // Policy is one node source's deployment policy: when and how many nodes.

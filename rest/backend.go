@@ -8,8 +8,9 @@ import (
 
 // Principal is the authenticated caller of a request.
 type Principal struct {
-	Name string
-	Role string // api.RoleAdmin or api.RoleUser
+	Name   string
+	Role   string // api.RoleAdmin or api.RoleUser
+	Groups []string
 }
 
 // IsAdmin reports whether the caller may see and act on everything.
@@ -76,6 +77,32 @@ type Backend interface {
 	RMEvents(ctx context.Context, p Principal, after int64, limit int) (api.RMEventList, error)
 	// RMHistory returns node counts by state over rng: 1h, 1d or 1w.
 	RMHistory(ctx context.Context, p Principal, rng string) (api.RMHistory, error)
+
+	// Infrastructures and Policies describe every kind and its parameters.
+	Infrastructures(ctx context.Context) []api.KindInfo
+	Policies(ctx context.Context) []api.KindInfo
+	// ListSources returns the node sources the caller may use or administer.
+	ListSources(ctx context.Context, p Principal) ([]api.NodeSource, error)
+	GetSource(ctx context.Context, p Principal, name string) (api.NodeSource, error)
+	// CreateSource validates spec (every error at once, nothing stored on
+	// error; admins only) and stores it, deploying it if spec.Deploy.
+	CreateSource(ctx context.Context, p Principal, spec api.NodeSourceSpec) (api.NodeSource, error)
+	// UpdateSource changes parameters, access or tokens; a deployed
+	// source applies them at once (its policy decides again).
+	UpdateSource(ctx context.Context, p Principal, name string, u api.NodeSourceUpdate) (api.NodeSource, error)
+	DeploySource(ctx context.Context, p Principal, name string) (api.NodeSource, error)
+	UndeploySource(ctx context.Context, p Principal, name string, req api.UndeployRequest) (api.NodeSource, error)
+	// DeleteSource undeploys (preempting when asked) and forgets a source;
+	// CodeConflict if it still has busy nodes and !preempt.
+	DeleteSource(ctx context.Context, p Principal, name string, preempt bool) error
+	// CreateEnrollToken makes an enrollment token; its secret is returned
+	// only here.
+	CreateEnrollToken(ctx context.Context, p Principal, source string, req api.EnrollTokenRequest) (api.EnrollToken, error)
+	ListEnrollTokens(ctx context.Context, p Principal, source string) ([]api.EnrollToken, error)
+	RevokeEnrollToken(ctx context.Context, p Principal, source, id string) error
+	// JoinNode trades an enrollment token for node credentials (no login:
+	// the token is the authority). serverURL is the URL the request came to.
+	JoinNode(ctx context.Context, req api.JoinRequest, serverURL string) (api.NodeCredentials, error)
 
 	CreateUser(ctx context.Context, p Principal, req api.CreateUserRequest) (api.User, error)
 	ListUsers(ctx context.Context, p Principal) ([]api.User, error)

@@ -41,6 +41,14 @@ type Store interface {
 	// oldest first.
 	ListRMSamples(ctx context.Context, since time.Time) ([]RMSampleRecord, error)
 
+	// ListSources returns every node source, by name.
+	ListSources(ctx context.Context) ([]SourceRecord, error)
+	// ListEnrollTokens returns every enrollment token (spent and expired
+	// ones are deleted by the server), by source then ID.
+	ListEnrollTokens(ctx context.Context) ([]EnrollTokenRecord, error)
+	// ListCredentials returns every node's credential hash, by node.
+	ListCredentials(ctx context.Context) ([]CredentialRecord, error)
+
 	CreateUser(ctx context.Context, u UserRecord) error // ErrExists if taken
 	GetUser(ctx context.Context, name string) (UserRecord, error)
 	ListUsers(ctx context.Context) ([]UserRecord, error)
@@ -68,6 +76,20 @@ type Mutation struct {
 	// Samples are node-count samples; samples older than SampleRetention
 	// before the newest one are deleted.
 	Samples []RMSampleRecord
+	// Sources are upserts of whole node-source rows by name;
+	// DeleteSources removes them (after the upserts).
+	Sources       []SourceRecord
+	DeleteSources []string
+	// EnrollTokens are upserts by ID; DeleteEnrollTokens removes by ID.
+	EnrollTokens       []EnrollTokenRecord
+	DeleteEnrollTokens []string
+	// Credentials are upserts by node name; DeleteCredentials removes by
+	// node name.
+	Credentials       []CredentialRecord
+	DeleteCredentials []string
+	// Users are upserts of whole user rows by name (CreateUser is for new
+	// ones; this is for changes such as groups).
+	Users []UserRecord
 }
 
 // SampleRetention is how long node-count samples are kept.
@@ -76,7 +98,10 @@ const SampleRetention = 8 * 24 * time.Hour
 // Empty reports whether m writes nothing.
 func (m *Mutation) Empty() bool {
 	return len(m.Jobs) == 0 && len(m.JobStates) == 0 && len(m.Tasks) == 0 && len(m.Nodes) == 0 &&
-		len(m.DeleteNodes) == 0 && len(m.NodeEvents) == 0 && len(m.Samples) == 0
+		len(m.DeleteNodes) == 0 && len(m.NodeEvents) == 0 && len(m.Samples) == 0 &&
+		len(m.Sources) == 0 && len(m.DeleteSources) == 0 && len(m.EnrollTokens) == 0 &&
+		len(m.DeleteEnrollTokens) == 0 && len(m.Credentials) == 0 && len(m.DeleteCredentials) == 0 &&
+		len(m.Users) == 0
 }
 
 // JobRecord is one job row.
@@ -131,6 +156,14 @@ type NodeRecord struct {
 	LockedAt   *time.Time
 	LockReason string
 	Draining   bool
+	// Source is the node source the node belongs to ("default" for
+	// nodes that joined with the server's own token).
+	Source string
+	// StateSince is when the node entered State.
+	StateSince time.Time
+	// Handle is the infrastructure's reference to the deployed node (a
+	// process ID, a Slurm job ID, a host); empty for enrolled nodes.
+	Handle string
 }
 
 // NodeEventRecord is one entry of the RM's history.
@@ -167,7 +200,41 @@ type UserRecord struct {
 	Name         string
 	Role         string
 	PasswordHash string
+	Groups       []string
 	CreatedAt    time.Time
+}
+
+// SourceRecord is one node source.
+type SourceRecord struct {
+	Name      string
+	Spec      []byte // api.NodeSourceSpec as JSON, secrets included
+	Status    string // api.NodeSourceStatus
+	Owner     string
+	CreatedAt time.Time
+	// PolicyState is the policy's policies.State as JSON.
+	PolicyState []byte
+}
+
+// EnrollTokenRecord is one enrollment token; only its hash is stored.
+type EnrollTokenRecord struct {
+	ID          string
+	Source      string
+	TokenHash   string
+	OneTime     bool
+	ExpiresAt   *time.Time
+	CreatedBy   string
+	CreatedAt   time.Time
+	Uses        int
+	Description string
+}
+
+// CredentialRecord is one node's own NATS credential; only the hash of its
+// secret is stored.
+type CredentialRecord struct {
+	Node       string
+	Source     string
+	SecretHash string
+	CreatedAt  time.Time
 }
 
 // SessionRecord is one API login.
