@@ -226,6 +226,9 @@ func (c *Client) ListNodesFiltered(ctx context.Context, opts NodeListOptions) ([
 	if opts.Locked != nil {
 		q.Set("locked", strconv.FormatBool(*opts.Locked))
 	}
+	if opts.Source != "" {
+		q.Set("source", opts.Source)
+	}
 	var nodes []Node
 	err := c.call(ctx, http.MethodGet, "/api/v1/nodes", q, nil, &nodes)
 	return nodes, err
@@ -446,3 +449,96 @@ func (c *Client) JoinNode(ctx context.Context, req JoinRequest) (NodeCredentials
 	err := c.call(ctx, http.MethodPost, "/api/v1/nodes/join", nil, jsonBody(req), &cred)
 	return cred, err
 }
+
+// Infrastructures describes every infrastructure kind and its parameters.
+func (c *Client) Infrastructures(ctx context.Context) ([]KindInfo, error) {
+	var kinds []KindInfo
+	err := c.call(ctx, http.MethodGet, "/api/v1/infrastructures", nil, nil, &kinds)
+	return kinds, err
+}
+
+// Policies describes every policy kind and its parameters.
+func (c *Client) Policies(ctx context.Context) ([]KindInfo, error) {
+	var kinds []KindInfo
+	err := c.call(ctx, http.MethodGet, "/api/v1/policies", nil, nil, &kinds)
+	return kinds, err
+}
+
+// ListSources returns the node sources the caller may use or administer.
+func (c *Client) ListSources(ctx context.Context) ([]NodeSource, error) {
+	var list []NodeSource
+	err := c.call(ctx, http.MethodGet, "/api/v1/node-sources", nil, nil, &list)
+	return list, err
+}
+
+// GetSource returns a node source, its secret parameters redacted.
+func (c *Client) GetSource(ctx context.Context, name string) (NodeSource, error) {
+	var src NodeSource
+	err := c.call(ctx, http.MethodGet, sourcePath(name), nil, nil, &src)
+	return src, err
+}
+
+// CreateSource creates a node source (admins only); the server reports
+// every problem of spec at once (CodeInvalid).
+func (c *Client) CreateSource(ctx context.Context, spec NodeSourceSpec) (NodeSource, error) {
+	var src NodeSource
+	err := c.call(ctx, http.MethodPost, "/api/v1/node-sources", nil, jsonBody(spec), &src)
+	return src, err
+}
+
+// UpdateSource changes a node source's parameters, access or node tokens.
+func (c *Client) UpdateSource(ctx context.Context, name string, u NodeSourceUpdate) (NodeSource, error) {
+	var src NodeSource
+	err := c.call(ctx, http.MethodPatch, sourcePath(name), nil, jsonBody(u), &src)
+	return src, err
+}
+
+// DeploySource deploys a node source: its policy starts acquiring nodes.
+func (c *Client) DeploySource(ctx context.Context, name string) (NodeSource, error) {
+	var src NodeSource
+	err := c.call(ctx, http.MethodPost, sourcePath(name)+"/deploy", nil, nil, &src)
+	return src, err
+}
+
+// UndeploySource releases a node source's nodes, waiting for their tasks
+// unless req.Preempt.
+func (c *Client) UndeploySource(ctx context.Context, name string, req UndeployRequest) (NodeSource, error) {
+	var src NodeSource
+	err := c.call(ctx, http.MethodPost, sourcePath(name)+"/undeploy", nil, jsonBody(req), &src)
+	return src, err
+}
+
+// DeleteSource undeploys and forgets a node source. One with busy nodes is
+// refused with CodeConflict unless preempt.
+func (c *Client) DeleteSource(ctx context.Context, name string, preempt bool) error {
+	var q url.Values
+	if preempt {
+		q = url.Values{"preempt": {"true"}}
+	}
+	return c.call(ctx, http.MethodDelete, sourcePath(name), q, nil, nil)
+}
+
+// CreateEnrollToken makes an enrollment token of a node source; its
+// secret (Token) is returned only here.
+func (c *Client) CreateEnrollToken(ctx context.Context, source string, req EnrollTokenRequest) (EnrollToken, error) {
+	var tok EnrollToken
+	err := c.call(ctx, http.MethodPost, sourcePath(source)+"/tokens", nil, jsonBody(req), &tok)
+	return tok, err
+}
+
+// ListEnrollTokens returns a node source's enrollment tokens, without
+// their secrets.
+func (c *Client) ListEnrollTokens(ctx context.Context, source string) ([]EnrollToken, error) {
+	var toks []EnrollToken
+	err := c.call(ctx, http.MethodGet, sourcePath(source)+"/tokens", nil, nil, &toks)
+	return toks, err
+}
+
+// RevokeEnrollToken revokes an enrollment token; nodes that joined with
+// it keep their own credentials.
+func (c *Client) RevokeEnrollToken(ctx context.Context, source, id string) error {
+	return c.call(ctx, http.MethodDelete, sourcePath(source)+"/tokens/"+url.PathEscape(id), nil, nil, nil)
+}
+
+// sourcePath is the URL path of a node source.
+func sourcePath(name string) string { return "/api/v1/node-sources/" + url.PathEscape(name) }

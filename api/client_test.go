@@ -197,6 +197,10 @@ func TestClientNodeRequests(t *testing.T) {
 			_, err := c.ListNodesFiltered(ctx, NodeListOptions{Locked: &no})
 			return err
 		}, "GET", "/api/v1/nodes", url.Values{"locked": {"false"}}, ""},
+		{"list by source", func() error {
+			_, err := c.ListNodesFiltered(ctx, NodeListOptions{Source: "lab", States: []NodeState{NodeLost}})
+			return err
+		}, "GET", "/api/v1/nodes", url.Values{"source": {"lab"}, "state": {"LOST"}}, ""},
 		{"get", func() error { _, err := c.GetNode(ctx, "w-1"); return err }, "GET", "/api/v1/nodes/w-1", url.Values{}, ""},
 		{"lock", func() error { _, err := c.LockNode(ctx, "w-1", "disk"); return err },
 			"POST", "/api/v1/nodes/w-1/lock", url.Values{}, `{"reason":"disk"}`},
@@ -361,5 +365,115 @@ func TestClientWaitJobTimeout(t *testing.T) {
 	}
 	if job.State != JobRunning {
 		t.Errorf("last state = %q, want RUNNING", job.State)
+	}
+}
+
+func TestClientSourceRequests(t *testing.T) {
+	ts := newTestServer(t, func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.Method == "DELETE":
+			w.WriteHeader(http.StatusNoContent)
+		case r.URL.Path == "/api/v1/infrastructures", r.URL.Path == "/api/v1/policies":
+			answer(w, 200, []KindInfo{})
+		case r.Method == "GET" && (r.URL.Path == "/api/v1/node-sources" || r.URL.Path == "/api/v1/node-sources/lab/tokens"):
+			answer(w, 200, []any{})
+		default:
+			answer(w, 200, map[string]any{})
+		}
+	})
+	c := NewClient(ts.URL, "tok")
+	ctx := context.Background()
+	desc := "gpu boxes"
+	tests := []struct {
+		name   string
+		call   func() error
+		method string
+		path   string
+		query  url.Values
+		body   string
+	}{
+		{"infrastructures", func() error { _, err := c.Infrastructures(ctx); return err }, "GET", "/api/v1/infrastructures", url.Values{}, ""},
+		{"policies", func() error { _, err := c.Policies(ctx); return err }, "GET", "/api/v1/policies", url.Values{}, ""},
+		{"list", func() error { _, err := c.ListSources(ctx); return err }, "GET", "/api/v1/node-sources", url.Values{}, ""},
+		{"get", func() error { _, err := c.GetSource(ctx, "lab"); return err }, "GET", "/api/v1/node-sources/lab", url.Values{}, ""},
+		{"create", func() error {
+			_, err := c.CreateSource(ctx, NodeSourceSpec{Name: "lab", Infrastructure: PluginSpec{Type: "enroll"},
+				Policy: PluginSpec{Type: "static", Params: map[string]string{"nodes": "2"}}, Deploy: true})
+			return err
+		}, "POST", "/api/v1/node-sources", url.Values{},
+			`{"name":"lab","infrastructure":{"type":"enroll"},"policy":{"type":"static","params":{"nodes":"2"}},"access":{},"deploy":true}`},
+		{"update", func() error {
+			_, err := c.UpdateSource(ctx, "lab", NodeSourceUpdate{Description: &desc, PolicyParams: map[string]string{"nodes": ""}})
+			return err
+		}, "PATCH", "/api/v1/node-sources/lab", url.Values{}, `{"description":"gpu boxes","policy_params":{"nodes":""}}`},
+		{"deploy", func() error { _, err := c.DeploySource(ctx, "lab"); return err }, "POST", "/api/v1/node-sources/lab/deploy", url.Values{}, ""},
+		{"undeploy", func() error { _, err := c.UndeploySource(ctx, "lab", UndeployRequest{Preempt: true}); return err },
+			"POST", "/api/v1/node-sources/lab/undeploy", url.Values{}, `{"preempt":true}`},
+		{"delete", func() error { return c.DeleteSource(ctx, "lab", false) }, "DELETE", "/api/v1/node-sources/lab", url.Values{}, ""},
+		{"delete preempting", func() error { return c.DeleteSource(ctx, "lab", true) },
+			"DELETE", "/api/v1/node-sources/lab", url.Values{"preempt": {"true"}}, ""},
+		{"create token", func() error {
+			_, err := c.CreateEnrollToken(ctx, "lab", EnrollTokenRequest{OneTime: true, TTL: Duration(time.Hour), Description: "ws12"})
+			return err
+		}, "POST", "/api/v1/node-sources/lab/tokens", url.Values{}, `{"one_time":true,"ttl":"1h0m0s","description":"ws12"}`},
+		{"list tokens", func() error { _, err := c.ListEnrollTokens(ctx, "lab"); return err }, "GET", "/api/v1/node-sources/lab/tokens", url.Values{}, ""},
+		{"revoke token", func() error { return c.RevokeEnrollToken(ctx, "lab", "tok 1") },
+			"DELETE", "/api/v1/node-sources/lab/tokens/tok 1", url.Values{}, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.call(); err != nil {
+				t.Fatalf("call: %v", err)
+			}
+			got := ts.last()
+			if got.method != tc.method || got.path != tc.path || got.auth != "Bearer tok" ||
+				!reflect.DeepEqual(got.query, tc.query) || got.body != tc.body {
+				t.Errorf("request = %+v, want %s %s %v body %s", got, tc.method, tc.path, tc.query, tc.body)
+			}
+		})
+	}
+}
+
+func TestClientSourceAnswers(t *testing.T) {
+	at := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	ts := newTestServer(t, func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/api/v1/policies":
+			answer(w, 200, []KindInfo{{Name: "elastic", Params: []Param{{Name: "max_nodes", Type: ParamInt, Required: true}}}})
+		case "/api/v1/node-sources/lab":
+			answer(w, 200, NodeSource{NodeSourceSpec: NodeSourceSpec{Name: "lab", Infrastructure: PluginSpec{Type: "ssh",
+				Params: map[string]string{"password": "******"}}}, Status: SourceDeployed, NextCheck: &at,
+				Nodes: map[NodeState]int{NodeFree: 2}})
+		case "/api/v1/node-sources/lab/tokens":
+			answer(w, 201, EnrollToken{ID: "tok-1", Token: "s3cret", ExpiresAt: &at})
+		case "/api/v1/node-sources/gone/deploy":
+			answer(w, 404, Error{Code: CodeNotFound, Message: "node source gone not found"})
+		case "/api/v1/nodes/join":
+			answer(w, 401, Error{Code: CodeBadToken, Message: "spent"})
+		}
+	})
+	c := NewClient(ts.URL, "tok")
+	ctx := context.Background()
+	kinds, err := c.Policies(ctx)
+	if err != nil || len(kinds) != 1 || !kinds[0].Params[0].Required {
+		t.Errorf("Policies = %+v, %v", kinds, err)
+	}
+	src, err := c.GetSource(ctx, "lab")
+	if err != nil || src.Name != "lab" || src.Status != SourceDeployed || src.Nodes[NodeFree] != 2 ||
+		src.NextCheck == nil || !src.NextCheck.Equal(at) || src.Infrastructure.Params["password"] != "******" {
+		t.Errorf("GetSource = %+v, %v", src, err)
+	}
+	tok, err := c.CreateEnrollToken(ctx, "lab", EnrollTokenRequest{})
+	if err != nil || tok.Token != "s3cret" || tok.ExpiresAt == nil {
+		t.Errorf("CreateEnrollToken = %+v, %v", tok, err)
+	}
+	if _, err := c.DeploySource(ctx, "gone"); !IsCode(err, CodeNotFound) {
+		t.Errorf("DeploySource of an unknown source = %v, want not_found", err)
+	}
+	if _, err := NewClient(ts.URL, "").JoinNode(ctx, JoinRequest{Token: "t", Name: "n"}); !IsCode(err, CodeBadToken) {
+		t.Errorf("JoinNode = %v, want bad_token", err)
+	}
+	if got := ts.last(); got.auth != "" {
+		t.Errorf("join sent Authorization %q", got.auth)
 	}
 }

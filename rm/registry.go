@@ -31,6 +31,23 @@ type Node struct {
 	Lock *api.NodeLock
 	// Draining: no new work; the node can be removed once it is empty.
 	Draining bool
+	// Source is the node source the node belongs to.
+	Source string
+	// Handle is the infrastructure's reference to the deployed agent.
+	Handle string
+	// StateSince is when the node entered State.
+	StateSince time.Time
+	// Withheld, when set, is why the source's policy keeps the node from
+	// new work now (outside a time slot, owner at the workstation).
+	Withheld string
+	// Suspended is when the node's tasks were suspended (zero: running).
+	Suspended time.Time
+	// Owner is the latest workstation owner reading.
+	Owner *api.OwnerReading
+	// IdleSince is when the node last became empty (or registered).
+	IdleSince time.Time
+	// Info is why the node is in its state (LOST, TO_BE_REMOVED).
+	Info string
 
 	allocs       map[api.TaskKey]Alloc
 	usedMilliCPU int64
@@ -53,8 +70,26 @@ func (n *Node) Free() (milliCPU, memory int64, slots int) {
 	return n.CapacityMilliCPU() - n.usedMilliCPU, n.Facts.MemoryTotal - n.usedMemory, n.Slots() - len(n.allocs)
 }
 
-// Alive reports whether the node may receive work.
-func (n *Node) Alive() bool { return n.State != api.NodeDown }
+// Alive reports whether the node's agent is connected: registered and
+// heard from (CONFIGURING, FREE, BUSY, or TO_BE_REMOVED while it finishes
+// its tasks).
+func (n *Node) Alive() bool {
+	switch n.State {
+	case api.NodeConfiguring, api.NodeFree, api.NodeBusy, api.NodeToBeRemoved:
+		return true
+	}
+	return false
+}
+
+// Gone reports whether the node is DOWN or LOST.
+func (n *Node) Gone() bool { return n.State == api.NodeDown || n.State == api.NodeLost }
+
+// SetState moves the node to st (recording when); a no-op if it is there.
+func (n *Node) SetState(st api.NodeState, now time.Time) {
+	if n.State != st {
+		n.State, n.StateSince = st, now
+	}
+}
 
 // Schedulable reports whether the node may receive new work now.
 func (n *Node) Schedulable() bool { return n.Unavailable() == "" }
@@ -62,8 +97,16 @@ func (n *Node) Schedulable() bool { return n.Unavailable() == "" }
 // Unavailable says why the node may not receive new work, or "".
 func (n *Node) Unavailable() string {
 	switch {
-	case !n.Alive():
+	case n.State == api.NodeDown:
 		return "node is down"
+	case n.State == api.NodeLost:
+		return "node is lost"
+	case n.State == api.NodeDeploying:
+		return "node is being deployed"
+	case n.State == api.NodeConfiguring:
+		return "node is being configured"
+	case n.State == api.NodeToBeRemoved:
+		return "node is being removed"
 	case n.Unconfirmed:
 		return "node has not reconnected since the server started"
 	case n.Lock != nil:
@@ -73,6 +116,10 @@ func (n *Node) Unavailable() string {
 		return "locked by " + n.Lock.By
 	case n.Draining:
 		return "draining"
+	case !n.Suspended.IsZero():
+		return "suspended: " + n.Withheld
+	case n.Withheld != "":
+		return n.Withheld
 	}
 	return ""
 }
@@ -112,6 +159,9 @@ func (n *Node) Release(key api.TaskKey) (Alloc, bool) {
 	n.usedMilliCPU -= a.MilliCPU
 	n.usedMemory -= a.Memory
 	n.refreshState()
+	if len(n.allocs) == 0 {
+		n.IdleSince = n.LastSeen
+	}
 	return a, true
 }
 
@@ -136,16 +186,25 @@ func (n *Node) Alloc(key api.TaskKey) (Alloc, bool) {
 	return a, ok
 }
 
-// refreshState keeps FREE/BUSY in step with the allocations; DOWN stays.
+// refreshState keeps FREE/BUSY in step with the allocations; the other
+// states stay.
 func (n *Node) refreshState() {
-	if n.State == api.NodeDown {
+	if n.State != api.NodeFree && n.State != api.NodeBusy {
 		return
 	}
-	cpu, _, slots := n.Free()
-	if slots <= 0 || cpu <= 0 {
-		n.State = api.NodeBusy
-	} else {
-		n.State = api.NodeFree
+	st := api.NodeFree
+	if cpu, _, slots := n.Free(); slots <= 0 || cpu <= 0 {
+		st = api.NodeBusy
+	}
+	n.SetState(st, n.LastSeen)
+}
+
+// Confirm ends CONFIGURING (the node's first heartbeat arrived): the node
+// becomes FREE or BUSY.
+func (n *Node) Confirm(now time.Time) {
+	if n.State == api.NodeConfiguring {
+		n.SetState(api.NodeFree, now)
+		n.refreshState()
 	}
 }
 
@@ -157,7 +216,7 @@ func (n *Node) View() api.Node {
 		running = append(running, api.TaskRef{TaskID: k.TaskID, Attempt: k.Attempt, JobID: a.JobID, Task: a.Task})
 	}
 	seen := n.LastSeen
-	return api.Node{
+	v := api.Node{
 		ID: n.Name, Name: n.Name, State: n.State,
 		Hostname: n.Facts.Hostname, OS: n.Facts.OS, Arch: n.Facts.Arch,
 		CPUs: n.Facts.CPUs, Memory: n.Facts.MemoryTotal, MemoryFree: n.Facts.MemoryFree,
@@ -166,7 +225,13 @@ func (n *Node) View() api.Node {
 		UsedCPU: float64(n.usedMilliCPU) / 1000, UsedMemory: n.usedMemory,
 		RegisteredAt: n.RegisteredAt, LastSeen: &seen,
 		Locked: n.lockCopy(), Draining: n.Draining,
+		Source: n.Source, StateSince: n.StateSince, Suspended: !n.Suspended.IsZero(),
+		Withheld: n.Withheld, Owner: n.Owner,
 	}
+	if n.LastSeen.IsZero() {
+		v.LastSeen = nil
+	}
+	return v
 }
 
 func (n *Node) lockCopy() *api.NodeLock {
@@ -202,17 +267,25 @@ func (r *Registry) Nodes() []*Node {
 	return out
 }
 
-// Register records a node's (re-)registration and returns it. A node that
-// was DOWN comes back FREE or BUSY. Its allocations are kept: the caller
-// reconciles them with what the node reports it runs.
-func (r *Registry) Register(name, instance string, facts api.NodeFacts, now time.Time) *Node {
-	n := r.nodes[name]
-	if n == nil {
-		n = &Node{Name: name, RegisteredAt: now}
-		r.nodes[name] = n
-		r.names = append(r.names, name)
-		slices.Sort(r.names)
+// Add records a node that has not registered yet (DEPLOYING), or returns
+// the node of that name if there is one.
+func (r *Registry) Add(name, source string, now time.Time) *Node {
+	if n := r.nodes[name]; n != nil {
+		return n
 	}
+	n := &Node{Name: name, Source: source, State: api.NodeDeploying, StateSince: now}
+	r.nodes[name] = n
+	r.names = append(r.names, name)
+	slices.Sort(r.names)
+	return n
+}
+
+// Register records a node's (re-)registration and returns it: it is
+// CONFIGURING until Confirm (its first heartbeat), or stays TO_BE_REMOVED.
+// Its allocations are kept: the caller reconciles them with what the node
+// reports it runs.
+func (r *Registry) Register(name, instance string, facts api.NodeFacts, now time.Time) *Node {
+	n := r.Add(name, "", now)
 	n.Instance = instance
 	n.Facts = facts
 	n.LastSeen = now
@@ -220,20 +293,28 @@ func (r *Registry) Register(name, instance string, facts api.NodeFacts, now time
 	if n.RegisteredAt.IsZero() {
 		n.RegisteredAt = now
 	}
-	n.State = api.NodeFree
-	n.refreshState()
+	if len(n.allocs) == 0 {
+		n.IdleSince = now
+	}
+	if n.State != api.NodeToBeRemoved {
+		n.SetState(api.NodeConfiguring, now)
+	}
 	return n
 }
 
 // Restore puts back a node loaded from the store at server start. Its
 // LastSeen is set to now, which gives it one heartbeat timeout to come
-// back before it is declared DOWN.
+// back before it is declared DOWN. Nodes that were connected come back
+// FREE (or BUSY once their attempts are re-attached) but Unconfirmed.
 func (r *Registry) Restore(name, instance string, facts api.NodeFacts, state api.NodeState, registeredAt, now time.Time) *Node {
-	n := r.Register(name, instance, facts, now)
-	n.RegisteredAt = registeredAt
+	n := r.Add(name, "", now)
+	n.Instance, n.Facts, n.LastSeen, n.RegisteredAt, n.IdleSince = instance, facts, now, registeredAt, now
 	n.Unconfirmed = true
-	if state == api.NodeDown {
-		n.State = api.NodeDown
+	switch state {
+	case api.NodeFree, api.NodeBusy, api.NodeConfiguring:
+		n.State = api.NodeFree
+	default:
+		n.State = state
 	}
 	return n
 }
@@ -254,6 +335,7 @@ func (r *Registry) Remove(name string) map[api.TaskKey]Alloc {
 func (r *Registry) Heartbeat(n *Node, memFree int64, load1 float64, diskFree int64, now time.Time) {
 	n.LastSeen = now
 	n.Unconfirmed = false
+	n.Confirm(now)
 	n.Facts.MemoryFree = memFree
 	n.Facts.Load1 = load1
 	n.Facts.DiskFree = diskFree
@@ -274,12 +356,29 @@ func (r *Registry) Expired(now time.Time, timeout time.Duration) []*Node {
 
 // MarkDown declares a node DOWN and returns the attempts it held, which
 // are released: the caller hands them back to the scheduler.
-func (r *Registry) MarkDown(n *Node) map[api.TaskKey]Alloc {
+func (r *Registry) MarkDown(n *Node, now time.Time) map[api.TaskKey]Alloc {
+	return r.MarkGone(n, api.NodeDown, now)
+}
+
+// MarkGone moves a node to DOWN or LOST and returns the attempts it held,
+// which are released: the caller hands them back to the scheduler.
+func (r *Registry) MarkGone(n *Node, st api.NodeState, now time.Time) map[api.TaskKey]Alloc {
 	lost := n.allocs
 	n.allocs = nil
 	n.usedMilliCPU, n.usedMemory = 0, 0
-	n.State = api.NodeDown
+	n.Suspended = time.Time{}
+	n.SetState(st, now)
 	return lost
+}
+
+// TakeAllocs releases and returns every attempt a node holds (a node
+// removed or preempted while connected): the caller kills or requeues them.
+func (n *Node) TakeAllocs() map[api.TaskKey]Alloc {
+	held := n.allocs
+	n.allocs = nil
+	n.usedMilliCPU, n.usedMemory = 0, 0
+	n.refreshState()
+	return held
 }
 
 // Counts returns how many nodes are in each state.

@@ -17,7 +17,7 @@ func key(id int64) api.TaskKey { return api.TaskKey{TaskID: id, Attempt: 1} }
 
 func TestAllocateAndRelease(t *testing.T) {
 	r := NewRegistry()
-	n := r.Register("n1", "i1", facts(4, 2, 8<<30), t0)
+	n := joined(r, "n1", "i1", facts(4, 2, 8<<30), t0)
 	if n.State != api.NodeFree {
 		t.Fatalf("new node state %s, want FREE", n.State)
 	}
@@ -43,7 +43,7 @@ func TestAllocateAndRelease(t *testing.T) {
 }
 
 func TestBusyWhenCPUExhausted(t *testing.T) {
-	n := NewRegistry().Register("n1", "i1", facts(2, 8, 0), t0)
+	n := joined(NewRegistry(), "n1", "i1", facts(2, 8, 0), t0)
 	n.Allocate(key(1), Alloc{MilliCPU: 2000})
 	if n.State != api.NodeBusy {
 		t.Fatalf("state %s with all CPU reserved, want BUSY", n.State)
@@ -52,8 +52,8 @@ func TestBusyWhenCPUExhausted(t *testing.T) {
 
 func TestLivenessAndMarkDown(t *testing.T) {
 	r := NewRegistry()
-	a := r.Register("a", "i1", facts(2, 2, 0), t0)
-	b := r.Register("b", "i1", facts(2, 2, 0), t0)
+	a := joined(r, "a", "i1", facts(2, 2, 0), t0)
+	b := joined(r, "b", "i1", facts(2, 2, 0), t0)
 	a.Allocate(key(7), Alloc{MilliCPU: 1000, JobID: 3, Task: "x"})
 	r.Heartbeat(b, 1, 0.5, 4096, t0.Add(9*time.Second))
 	if b.Facts.MemoryFree != 1 || b.Facts.Load1 != 0.5 || b.Facts.DiskFree != 4096 {
@@ -63,7 +63,7 @@ func TestLivenessAndMarkDown(t *testing.T) {
 	if len(got) != 1 || got[0].Name != "a" {
 		t.Fatalf("expired = %v, want [a]", got)
 	}
-	lost := r.MarkDown(a)
+	lost := r.MarkDown(a, t0.Add(10*time.Second))
 	if len(lost) != 1 || lost[key(7)].Task != "x" {
 		t.Fatalf("lost = %v, want task x", lost)
 	}
@@ -73,7 +73,7 @@ func TestLivenessAndMarkDown(t *testing.T) {
 	if got := r.Expired(t0.Add(time.Hour), time.Second); len(got) != 1 || got[0].Name != "b" {
 		t.Fatalf("a DOWN node expired again: %v", got)
 	}
-	r.Register("a", "i2", facts(2, 2, 0), t0.Add(time.Minute))
+	joined(r, "a", "i2", facts(2, 2, 0), t0.Add(time.Minute))
 	if a.State != api.NodeFree || a.Instance != "i2" {
 		t.Fatalf("re-registered node: state %s instance %s", a.State, a.Instance)
 	}
@@ -101,7 +101,7 @@ func TestRestoreKeepsDownAndOrder(t *testing.T) {
 
 func TestLockDrainAndRemove(t *testing.T) {
 	r := NewRegistry()
-	n := r.Register("n1", "i1", facts(2, 2, 0), t0)
+	n := joined(r, "n1", "i1", facts(2, 2, 0), t0)
 	n.Lock = &api.NodeLock{By: "ann", At: t0, Reason: "disk swap"}
 	if n.Schedulable() || n.Fits(0, 0) || n.Unavailable() != "locked by ann: disk swap" {
 		t.Fatalf("locked node: schedulable %v, reason %q", n.Schedulable(), n.Unavailable())
@@ -124,5 +124,50 @@ func TestLockDrainAndRemove(t *testing.T) {
 	}
 	if r.Remove("n1") != nil {
 		t.Fatal("removing an unknown node returned attempts")
+	}
+}
+
+// joined registers a node and confirms it (its first heartbeat), so it is
+// FREE or BUSY.
+func joined(r *Registry, name, instance string, f api.NodeFacts, at time.Time) *Node {
+	n := r.Register(name, instance, f, at)
+	n.Confirm(at)
+	return n
+}
+
+func TestLifecycleStates(t *testing.T) {
+	r := NewRegistry()
+	n := r.Add("w1", "farm", t0)
+	if n.State != api.NodeDeploying || n.Alive() || n.Schedulable() || n.Source != "farm" {
+		t.Fatalf("added node: state %s alive %v schedulable %v source %q", n.State, n.Alive(), n.Schedulable(), n.Source)
+	}
+	if got := r.Expired(t0.Add(time.Hour), time.Second); len(got) != 0 {
+		t.Fatalf("a DEPLOYING node expired: %v", got)
+	}
+	r.Register("w1", "i1", facts(2, 2, 0), t0.Add(time.Second))
+	if n.State != api.NodeConfiguring || !n.Alive() || n.Schedulable() || !n.StateSince.Equal(t0.Add(time.Second)) {
+		t.Fatalf("registered node: state %s since %v", n.State, n.StateSince)
+	}
+	r.Heartbeat(n, 0, 0, 0, t0.Add(2*time.Second))
+	if n.State != api.NodeFree || !n.Schedulable() {
+		t.Fatalf("after first heartbeat: state %s", n.State)
+	}
+	n.Withheld = "outside the time slot"
+	if n.Schedulable() || n.Unavailable() != "outside the time slot" {
+		t.Fatalf("withheld node schedulable: %q", n.Unavailable())
+	}
+	n.Withheld = ""
+	n.Allocate(key(1), Alloc{MilliCPU: 1000})
+	n.SetState(api.NodeToBeRemoved, t0.Add(3*time.Second))
+	if !n.Alive() || n.Schedulable() {
+		t.Fatal("TO_BE_REMOVED node must stay alive and take no work")
+	}
+	n.Release(key(1))
+	if n.State != api.NodeToBeRemoved {
+		t.Fatalf("release changed TO_BE_REMOVED to %s", n.State)
+	}
+	lost := r.MarkGone(n, api.NodeLost, t0.Add(4*time.Second))
+	if len(lost) != 0 || n.State != api.NodeLost || n.Alive() || !n.Gone() {
+		t.Fatalf("lost node: state %s alive %v", n.State, n.Alive())
 	}
 }

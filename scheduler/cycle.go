@@ -18,6 +18,11 @@ type cycle struct {
 	total       int      // all nodes of the snapshot, available or not
 	unavailable []Reason // the nodes that take no work, counted once
 	rejected    shapeCache
+	// restricted: some nodes carry tokens or restrict access, so tasks
+	// are checked for eligibility and rejected shapes are remembered per
+	// eligibility group (byGroup) instead of in rejected.
+	restricted bool
+	byGroup    map[string]*shapeCache
 }
 
 func newCycle(nodes []Node) *cycle {
@@ -32,7 +37,25 @@ func newCycle(nodes []Node) *cycle {
 		c.nodes = append(c.nodes, n)
 	}
 	slices.SortFunc(c.open, func(a, b int) int { return compareRoom(&c.nodes[a], &c.nodes[b]) })
+	c.restricted = restricted(c.nodes)
 	return c
+}
+
+// cache is the rejected-shape cache of t's eligibility group.
+func (c *cycle) cache(t *QueuedTask) *shapeCache {
+	if !c.restricted {
+		return &c.rejected
+	}
+	key := eligibilityKey(t)
+	sc := c.byGroup[key]
+	if sc == nil {
+		if c.byGroup == nil {
+			c.byGroup = map[string]*shapeCache{}
+		}
+		sc = &shapeCache{}
+		c.byGroup[key] = sc
+	}
+	return sc
 }
 
 // full reports whether no node has a free slot left.
@@ -43,14 +66,15 @@ func (c *cycle) full() bool { return len(c.open) == 0 }
 // shape for the rest of the cycle.
 func (c *cycle) place(t QueuedTask) (node string, reasons []Reason, ok bool) {
 	need := shape{cpu: t.MilliCPU, mem: t.Memory}
-	if r, ok := c.rejected.covering(need); ok {
-		return "", c.rejected.rendered(need, r.why, c.unavailable), false
+	rejected := c.cache(&t)
+	if r, ok := rejected.covering(need); ok {
+		return "", rejected.rendered(need, r.why, c.unavailable), false
 	}
-	k := c.bestFit(need)
+	k := c.bestFit(need, &t)
 	if k < 0 {
-		why := c.tally(need)
-		c.rejected.add(rejection{shape: need, why: why})
-		return "", c.rejected.rendered(need, why, c.unavailable), false
+		why := c.tally(need, &t)
+		rejected.add(rejection{shape: need, why: why})
+		return "", rejected.rendered(need, why, c.unavailable), false
 	}
 	n := &c.nodes[c.open[k]]
 	n.MilliCPU -= need.cpu
@@ -61,11 +85,12 @@ func (c *cycle) place(t QueuedTask) (node string, reasons []Reason, ok bool) {
 }
 
 // bestFit returns the position in open of the tightest node need fits on,
-// or -1: the first node with enough CPU and memory.
-func (c *cycle) bestFit(need shape) int {
+// or -1: the first node with enough CPU and memory that t may use.
+func (c *cycle) bestFit(need shape, t *QueuedTask) int {
 	from := sort.Search(len(c.open), func(k int) bool { return c.nodes[c.open[k]].MilliCPU >= need.cpu })
 	for k := from; k < len(c.open); k++ {
-		if c.nodes[c.open[k]].Memory >= need.mem {
+		n := &c.nodes[c.open[k]]
+		if n.Memory >= need.mem && (!c.restricted || eligibleOn(n, t) == eligible) {
 			return k
 		}
 	}
@@ -85,10 +110,16 @@ func (c *cycle) reorder(k int) {
 	c.open[to] = i
 }
 
-// tally counts why each available node rejects need.
-func (c *cycle) tally(need shape) tally {
+// tally counts why each available node rejects need (of task t).
+func (c *cycle) tally(need shape, t *QueuedTask) tally {
 	var why tally
 	for i := range c.nodes {
+		if c.restricted {
+			if e := eligibleOn(&c.nodes[i], t); e != eligible {
+				why.ineligible(e, t.Token)
+				continue
+			}
+		}
 		why.add(check(&c.nodes[i], need), &c.nodes[i])
 	}
 	return why

@@ -51,6 +51,22 @@ func check(n *Node, need shape) verdict {
 type tally struct {
 	noSlot, cpu, mem int
 	cpuMost, memMost int64
+	// Nodes the task may not use at all, and the token it requests.
+	tokenCarried, tokenMissing, accessDenied int
+	token                                    string
+}
+
+// ineligible counts a node the task may not use.
+func (t *tally) ineligible(e ineligibility, token string) {
+	switch e {
+	case tokenCarried:
+		t.tokenCarried++
+	case tokenMissing:
+		t.tokenMissing++
+		t.token = token
+	case accessDenied:
+		t.accessDenied++
+	}
 }
 
 // add counts node n's verdict v.
@@ -71,6 +87,15 @@ func (t *tally) add(v verdict, n *Node) {
 // with the nodes that take no work, most frequent first.
 func (t tally) render(need shape, unavailable []Reason) []Reason {
 	out := slices.Clone(unavailable)
+	if t.tokenCarried > 0 {
+		out = append(out, Reason{Count: t.tokenCarried, Message: msgTokenCarried})
+	}
+	if t.tokenMissing > 0 {
+		out = append(out, Reason{Count: t.tokenMissing, Message: msgTokenMissing(t.token)})
+	}
+	if t.accessDenied > 0 {
+		out = append(out, Reason{Count: t.accessDenied, Message: msgAccessDenied})
+	}
 	if t.noSlot > 0 {
 		out = append(out, Reason{Count: t.noSlot, Message: msgNoSlot})
 	}

@@ -28,6 +28,11 @@ type QueuedTask struct {
 	Priority api.Priority
 	MilliCPU int64
 	Memory   int64
+	// Token is the node token the task requests ("" for none).
+	Token string
+	// User and Groups are the job owner's, for node-source access rights.
+	User   string
+	Groups []string
 }
 
 // Node is a node's free capacity at snapshot time.
@@ -39,6 +44,13 @@ type Node struct {
 	// Down, Locked or Draining nodes get no new work; they are listed so
 	// that Explain can count them.
 	Unavailable string // "" if the node accepts work, else why not ("down")
+	// Tokens are the node tokens the node carries: it runs only tasks
+	// that request one of them. A task that requests a token runs only
+	// on nodes that carry it.
+	Tokens []string
+	// Access lists who may use the node ("*", "user:NAME",
+	// "group:NAME"); empty means everyone.
+	Access []string
 }
 
 // Plan is the decision: where to start which task, and why the rest did

@@ -149,7 +149,7 @@ func (s *Server) Authenticate(ctx context.Context, token string) (rest.Principal
 	if err != nil {
 		return rest.Principal{}, unauthorized
 	}
-	p := rest.Principal{Name: u.Name, Role: u.Role}
+	p := rest.Principal{Name: u.Name, Role: u.Role, Groups: u.Groups}
 	s.sessions.put(h, p, sess.ExpiresAt)
 	return p, nil
 }
@@ -181,6 +181,11 @@ func (s *Server) CreateUser(ctx context.Context, p rest.Principal, req api.Creat
 	if req.Role != api.RoleUser && req.Role != api.RoleAdmin {
 		errs = append(errs, api.FieldError{Field: "role", Message: fmt.Sprintf("must be %q or %q", api.RoleUser, api.RoleAdmin)})
 	}
+	for i, g := range req.Groups {
+		if !userNameRE.MatchString(g) {
+			errs = append(errs, api.FieldError{Field: fmt.Sprintf("groups[%d]", i), Message: fmt.Sprintf("%q: use lower-case letters, digits, '_', '.', '-'", g)})
+		}
+	}
 	if len(errs) > 0 {
 		return api.User{}, api.Invalid(errs)
 	}
@@ -188,13 +193,16 @@ func (s *Server) CreateUser(ctx context.Context, p rest.Principal, req api.Creat
 	if err != nil {
 		return api.User{}, err
 	}
-	rec := store.UserRecord{Name: req.Name, Role: req.Role, PasswordHash: hash, CreatedAt: s.now()}
+	rec := store.UserRecord{Name: req.Name, Role: req.Role, PasswordHash: hash, Groups: req.Groups, CreatedAt: s.now()}
 	if err := s.store.CreateUser(ctx, rec); errors.Is(err, store.ErrExists) {
 		return api.User{}, api.Errorf(api.CodeConflict, "user %q already exists", req.Name)
 	} else if err != nil {
 		return api.User{}, err
 	}
-	return api.User{Name: rec.Name, Role: rec.Role, CreatedAt: rec.CreatedAt}, nil
+	s.mu.Lock()
+	s.userGroups[rec.Name] = rec.Groups
+	s.mu.Unlock()
+	return api.User{Name: rec.Name, Role: rec.Role, Groups: rec.Groups, CreatedAt: rec.CreatedAt}, nil
 }
 
 // ListUsers implements rest.Backend (admins only).
@@ -208,7 +216,7 @@ func (s *Server) ListUsers(ctx context.Context, p rest.Principal) ([]api.User, e
 	}
 	out := make([]api.User, 0, len(recs))
 	for _, r := range recs {
-		out = append(out, api.User{Name: r.Name, Role: r.Role, CreatedAt: r.CreatedAt})
+		out = append(out, api.User{Name: r.Name, Role: r.Role, Groups: r.Groups, CreatedAt: r.CreatedAt})
 	}
 	return out, nil
 }

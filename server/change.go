@@ -17,7 +17,14 @@ type change struct {
 	kills  map[string][]api.TaskRef
 	starts map[string][]api.StartTask
 	wake   bool
-	done   <-chan error // set by seal
+	// grants and revoke are node credentials to give to, or take from,
+	// the NATS authenticator once the change is durable.
+	grants []store.CredentialRecord
+	revoke []string
+	// after runs once the change is durable (infrastructure calls, node
+	// commands), without s.mu.
+	after []func()
+	done  <-chan error // set by seal
 }
 
 func (c *change) task(t *taskState) {
@@ -61,6 +68,12 @@ func (s *Server) commitChange(c *change) error {
 		return err
 	}
 	s.publishEvents(c.events)
+	if len(c.grants) > 0 || len(c.revoke) > 0 {
+		s.applyCredentials(c.grants, c.revoke)
+	}
+	for _, f := range c.after {
+		go f()
+	}
 	for node, refs := range c.kills {
 		go s.sendKill(node, refs)
 	}

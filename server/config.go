@@ -45,25 +45,44 @@ type Config struct {
 	// removed; 0 keeps DOWN nodes until an admin removes them.
 	DownNodeRetention time.Duration `yaml:"down_node_retention"`
 
+	// NATSAdvertise is the NATS URL given to nodes when they join (as
+	// reachable from them); default: the embedded server's client URL.
+	NATSAdvertise string `yaml:"nats_advertise"`
+	// AgentBinary is the shrike binary that local node sources start;
+	// default: this server's own executable.
+	AgentBinary string `yaml:"agent_binary"`
+	// PolicyInterval is the longest between two decisions of a node
+	// source's deployment policy (changes wake it sooner).
+	PolicyInterval time.Duration `yaml:"policy_interval"`
+	// InfraCheckInterval is how often infrastructures are asked which of
+	// their nodes are gone (LOST).
+	InfraCheckInterval time.Duration `yaml:"infra_check_interval"`
+	// DeployTimeout is how long a deployed node may take to register
+	// before it is LOST.
+	DeployTimeout time.Duration `yaml:"deploy_timeout"`
+
 	Logger *slog.Logger `yaml:"-"`
 }
 
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
 	return Config{
-		DataDir:           "./shrike-data",
-		Listen:            "127.0.0.1:8080",
-		NATSListen:        "127.0.0.1:4222",
-		HeartbeatInterval: 5 * time.Second,
-		HeartbeatTimeout:  20 * time.Second,
-		DispatchGrace:     15 * time.Second,
-		KillGrace:         10 * time.Second,
-		ScheduleInterval:  time.Second,
-		RequestTimeout:    5 * time.Second,
-		Synchronous:       "FULL",
-		SessionTTL:        30 * 24 * time.Hour,
-		RMSampleInterval:  time.Minute,
-		DownNodeRetention: 24 * time.Hour,
+		DataDir:            "./shrike-data",
+		Listen:             "127.0.0.1:8080",
+		NATSListen:         "127.0.0.1:4222",
+		HeartbeatInterval:  5 * time.Second,
+		HeartbeatTimeout:   20 * time.Second,
+		DispatchGrace:      15 * time.Second,
+		KillGrace:          10 * time.Second,
+		ScheduleInterval:   time.Second,
+		RequestTimeout:     5 * time.Second,
+		Synchronous:        "FULL",
+		SessionTTL:         30 * 24 * time.Hour,
+		RMSampleInterval:   time.Minute,
+		DownNodeRetention:  24 * time.Hour,
+		PolicyInterval:     5 * time.Second,
+		InfraCheckInterval: 10 * time.Second,
+		DeployTimeout:      5 * time.Minute,
 	}
 }
 
@@ -82,6 +101,9 @@ func TestConfig(dataDir string) Config {
 	c.RequestTimeout = 2 * time.Second
 	c.Synchronous = "NORMAL"
 	c.RMSampleInterval = 300 * time.Millisecond
+	c.PolicyInterval = 200 * time.Millisecond
+	c.InfraCheckInterval = 300 * time.Millisecond
+	c.DeployTimeout = 30 * time.Second
 	return c
 }
 
@@ -139,6 +161,7 @@ func (c *Config) Validate() error {
 		"heartbeat_interval": c.HeartbeatInterval, "heartbeat_timeout": c.HeartbeatTimeout,
 		"dispatch_grace": c.DispatchGrace, "schedule_interval": c.ScheduleInterval,
 		"request_timeout": c.RequestTimeout, "session_ttl": c.SessionTTL, "rm_sample_interval": c.RMSampleInterval,
+		"policy_interval": c.PolicyInterval, "infra_check_interval": c.InfraCheckInterval, "deploy_timeout": c.DeployTimeout,
 	}
 	for name, d := range positive {
 		if d <= 0 {

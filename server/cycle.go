@@ -86,6 +86,9 @@ func (s *Server) snapshot() scheduler.Snapshot {
 			free += max(slots, 0)
 		}
 		sn := scheduler.Node{Name: n.Name, MilliCPU: cpu, Memory: mem, Slots: slots, Unavailable: n.Unavailable()}
+		if src := s.sources[n.Source]; src != nil {
+			sn.Tokens, sn.Access = src.spec.NodeTokens, src.spec.Access.Use
+		}
 		snap.Nodes = append(snap.Nodes, sn)
 	}
 	window := min(windowMax, windowBase+windowPerSlot*free)
@@ -96,6 +99,7 @@ func (s *Server) snapshot() scheduler.Snapshot {
 	snap.Queue = make([]scheduler.QueuedTask, len(head))
 	for i, t := range head {
 		snap.Queue[i] = t.qt
+		snap.Queue[i].Groups = s.userGroups[t.qt.User]
 	}
 	return snap
 }
@@ -108,6 +112,9 @@ func (s *Server) place(pl scheduler.Placement, now time.Time, c *change) {
 	}
 	n := s.reg.Get(pl.Node)
 	if n == nil || !n.Fits(t.spec.Resources.MilliCPU(), int64(t.spec.Resources.Memory)) {
+		return
+	}
+	if src := s.sources[n.Source]; src == nil || !s.sourceTakes(src, t) {
 		return
 	}
 	s.ready.remove(t)

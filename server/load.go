@@ -31,6 +31,10 @@ func (s *Server) load(ctx context.Context) error {
 		}
 		n := s.reg.Restore(nr.Name, nr.Instance, facts, api.NodeState(nr.State), nr.RegisteredAt, now)
 		n.Draining = nr.Draining
+		n.Source, n.Handle = nr.Source, nr.Handle
+		if !nr.StateSince.IsZero() {
+			n.StateSince = nr.StateSince
+		}
 		if nr.LockedAt != nil {
 			n.Lock = &api.NodeLock{By: nr.LockedBy, At: *nr.LockedAt, Reason: nr.LockReason}
 		}

@@ -6,6 +6,7 @@ import (
 	"net"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	natsd "github.com/nats-io/nats-server/v2/server"
@@ -19,18 +20,38 @@ const internalUser = "$shrike-server"
 
 // nodeAuth authenticates every NATS client. The server's own connection
 // presents a per-process secret; a node presents its name as the user and
-// the enrollment token as the password, and is confined to its own
-// subjects: it may publish only on shrike.node.<name>.> (registration
-// included), and
-// subscribe only to its command subject and its own reply inbox, so it can
-// neither impersonate another node's subjects nor read other nodes'
-// commands.
+// its own secret (from its credentials, see JoinNode) as the password, and
+// is confined to its own subjects: it may publish only on
+// shrike.node.<name>.> (registration included), and subscribe only to its
+// command subject and its own reply inbox, so it can neither impersonate
+// another node nor read other nodes' commands. Revoking a node's
+// credentials (revoke) refuses its next connection; the server also
+// disconnects the current one.
 type nodeAuth struct {
 	internalSecret string
-	nodeToken      string
+
+	mu    sync.RWMutex
+	creds map[string]string // node name → hashToken(secret)
 }
 
 var _ natsd.Authentication = (*nodeAuth)(nil)
+
+// set records (or replaces) a node's secret hash.
+func (a *nodeAuth) set(node, secretHash string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.creds == nil {
+		a.creds = make(map[string]string)
+	}
+	a.creds[node] = secretHash
+}
+
+// revoke forgets a node's credentials.
+func (a *nodeAuth) revoke(node string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	delete(a.creds, node)
+}
 
 // Check implements natsd.Authentication.
 func (a *nodeAuth) Check(c natsd.ClientAuthentication) bool {
@@ -48,7 +69,10 @@ func (a *nodeAuth) Check(c natsd.ClientAuthentication) bool {
 	if api.ValidateNodeName(opts.Username) != nil {
 		return false
 	}
-	if subtle.ConstantTimeCompare([]byte(opts.Password), []byte(a.nodeToken)) != 1 {
+	a.mu.RLock()
+	want, ok := a.creds[opts.Username]
+	a.mu.RUnlock()
+	if !ok || subtle.ConstantTimeCompare([]byte(hashToken(opts.Password)), []byte(want)) != 1 {
 		return false
 	}
 	name := opts.Username
@@ -65,6 +89,22 @@ func (a *nodeAuth) Check(c natsd.ClientAuthentication) bool {
 		},
 	})
 	return true
+}
+
+// disconnectNode closes every NATS connection of node name (after its
+// credentials were revoked).
+func disconnectNode(ns *natsd.Server, name string) int {
+	cz, err := ns.Connz(&natsd.ConnzOptions{User: name, Username: true, Limit: 1024})
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, ci := range cz.Conns {
+		if ci.AuthorizedUser == name && ns.DisconnectClientByID(ci.Cid) == nil {
+			n++
+		}
+	}
+	return n
 }
 
 // startNATS starts the embedded NATS server with JetStream under dataDir.

@@ -101,8 +101,17 @@ func startBareServer(t *testing.T) *Server {
 // only its own subjects, the registration subject and its own inbox.
 func TestNATSNodeConfinement(t *testing.T) {
 	srv := startBareServer(t)
-	url, token := srv.NATSURL(), srv.NodeToken()
+	url := srv.NATSURL()
 	admin := rest.Principal{Name: "admin", Role: api.RoleAdmin}
+	cred, err := srv.EnrollLocal(context.Background(), "n1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := cred.Secret
+	cred2, err := srv.EnrollLocal(context.Background(), "n2")
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	errs := &asyncErrs{}
 	n1, err := dialNode(url, "n1", token, errs, true)
@@ -135,7 +144,11 @@ func TestNATSNodeConfinement(t *testing.T) {
 		for _, c := range []struct{ user, pass string }{
 			{"n1", token + "x"},
 			{"n1", ""},
-			{"n2", strings.ToUpper(token)},
+			{"n2", token},                // another node's secret: no impersonation
+			{"n1", cred2.Secret},         // nor the other way round
+			{"n1", srv.NodeToken()},      // the enrollment token is not a node credential
+			{"n3", srv.NodeToken()},      // nor a way in for a new name
+			{"n2", strings.ToUpper(cred2.Secret)},
 			{internalUser, token},
 		} {
 			nc, err := dialNode(url, c.user, c.pass, nil, false)
@@ -289,6 +302,31 @@ func TestNATSNodeConfinement(t *testing.T) {
 		}
 		if len(nodes) != 1 || nodes[0].Name != "n1" {
 			t.Fatalf("nodes after n1 registered: %+v", nodes)
+		}
+	})
+
+	t.Run("removing a node revokes its credentials and disconnects it at once", func(t *testing.T) {
+		closed := make(chan struct{})
+		n1.SetClosedHandler(func(*nats.Conn) { close(closed) })
+		n1.SetReconnectHandler(func(*nats.Conn) { t.Error("a revoked node reconnected") })
+		if err := srv.RemoveNode(context.Background(), admin, "n1", true); err != nil {
+			t.Fatal(err)
+		}
+		// The connection drops now; the client's reconnects are refused,
+		// so it ends up closed.
+		select {
+		case <-closed:
+		case <-time.After(20 * time.Second):
+			t.Fatalf("n1 still connected after its removal (status %v)", n1.Status())
+		}
+		if nc, err := dialNode(url, "n1", token, nil, false); err == nil {
+			nc.Close()
+			t.Fatal("n1 connected again with its revoked secret")
+		}
+		if nc, err := dialNode(url, "n2", cred2.Secret, nil, false); err != nil {
+			t.Fatalf("n2 refused after n1's revocation: %v", err)
+		} else {
+			nc.Close()
 		}
 	})
 }

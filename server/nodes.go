@@ -68,11 +68,19 @@ func (s *Server) handleRegister(msg *nats.Msg) {
 		s.respond(msg, api.RegisterReply{Error: errorReply(api.CodeForbidden, "node %s was removed from the grid; restart the agent to join again", req.Name)})
 		return
 	}
+	cred, ok := s.creds[req.Name]
+	src := s.sources[cred.Source]
+	prev := s.reg.Get(req.Name)
+	if refusal := registrationRefusal(req.Name, ok, src, prev); refusal != "" {
+		s.mu.Unlock()
+		s.respond(msg, api.RegisterReply{Error: errorReply(api.CodeForbidden, "%s", refusal)})
+		return
+	}
 	delete(s.removed, req.Name)
 	now := s.now()
-	prev := s.reg.Get(req.Name)
-	wasDown := prev != nil && !prev.Alive()
+	wasDown := prev != nil && prev.Gone()
 	n := s.reg.Register(req.Name, req.Instance, req.Facts, now)
+	n.Source = cred.Source
 	kill := s.reconcileNode(n, req.Running, now, &c)
 	c.m.Nodes = append(c.m.Nodes, nodeRecord(n))
 	info := "registered"
@@ -83,6 +91,7 @@ func (s *Server) handleRegister(msg *nats.Msg) {
 	c.wake = true
 	s.seal(&c)
 	s.mu.Unlock()
+	s.kickSources()
 	// Answer once durable, from a goroutine: registrations that arrive
 	// together (every node after a server restart) share one write.
 	go func() {
@@ -93,6 +102,19 @@ func (s *Server) handleRegister(msg *nats.Msg) {
 		s.log.Info("node registered", "node", req.Name, "cpus", req.Facts.CPUs, "slots", req.Facts.Slots, "running", len(req.Running))
 		s.respond(msg, api.RegisterReply{NodeID: req.Name, HeartbeatInterval: api.Duration(s.cfg.HeartbeatInterval), Kill: kill})
 	}()
+}
+
+// registrationRefusal says why node name may not register now, or "".
+func registrationRefusal(name string, hasCreds bool, src *source, n *rm.Node) string {
+	switch {
+	case !hasCreds:
+		return "node " + name + " has no credentials (revoked?): join again with an enrollment token"
+	case src == nil:
+		return "the node source of node " + name + " no longer exists"
+	case src.status != api.SourceDeployed && (n == nil || n.State != api.NodeToBeRemoved):
+		return "node source " + src.spec.Name + " is not deployed: deploy it (shrike source deploy " + src.spec.Name + ") for its nodes to join"
+	}
+	return ""
 }
 
 // handleHeartbeat records liveness and reconciles running attempts. A node
@@ -114,8 +136,17 @@ func (s *Server) handleHeartbeat(msg *nats.Msg) {
 		return
 	}
 	now := s.now()
+	configuring := n.State == api.NodeConfiguring
 	s.reg.Heartbeat(n, hb.MemoryFree, hb.Load1, hb.DiskFree, now)
+	n.Owner = hb.Owner
 	kill := s.reconcileNode(n, hb.Running, now, &c)
+	if configuring {
+		s.nodeChanged(n, "ready", "", &c)
+		c.wake = true
+	}
+	if configuring || hb.Owner != nil {
+		s.kickSources()
+	}
 	s.seal(&c)
 	s.mu.Unlock()
 	if c.m.Empty() {
@@ -189,7 +220,7 @@ func (s *Server) checkLiveness() {
 	s.mu.Lock()
 	now := s.now()
 	for _, n := range s.reg.Expired(now, s.cfg.HeartbeatTimeout) {
-		lost := s.reg.MarkDown(n)
+		lost := s.reg.MarkDown(n, now)
 		s.log.Warn("node down: missed its heartbeats", "node", n.Name, "last_seen", n.LastSeen, "attempts", len(lost))
 		c.m.Nodes = append(c.m.Nodes, nodeRecord(n))
 		c.nodeEvent(n, "down", "", "missed its heartbeats")
@@ -213,13 +244,17 @@ func (s *Server) expireDownNodes(now time.Time, c *change) {
 		return
 	}
 	for _, n := range s.reg.Nodes() {
-		if n.Alive() || now.Sub(n.LastSeen) <= s.cfg.HeartbeatTimeout+s.cfg.DownNodeRetention {
+		if !n.Gone() || now.Sub(n.StateSince) <= s.cfg.DownNodeRetention {
 			continue
 		}
-		s.reg.Remove(n.Name) // a DOWN node holds no reservations
-		c.m.DeleteNodes = append(c.m.DeleteNodes, n.Name)
-		c.nodeEvent(n, "removed", "", fmt.Sprintf("DOWN for longer than %s", s.cfg.DownNodeRetention))
-		s.log.Info("node removed: down for too long", "node", n.Name, "last_seen", n.LastSeen)
+		why := fmt.Sprintf("%s for longer than %s", n.State, s.cfg.DownNodeRetention)
+		if src := s.sources[n.Source]; src != nil {
+			n.Info = why
+			s.finishRelease(src, n, c)
+		} else {
+			s.forgetNode(n, "", why, c)
+		}
+		s.log.Info("node removed: gone for too long", "node", n.Name, "state", n.State, "since", n.StateSince)
 	}
 }
 
@@ -227,7 +262,8 @@ func (s *Server) expireDownNodes(now time.Time, c *change) {
 func nodeRecord(n *rm.Node) store.NodeRecord {
 	facts, _ := json.Marshal(n.Facts)
 	r := store.NodeRecord{Name: n.Name, State: string(n.State), Instance: n.Instance, Facts: facts,
-		RegisteredAt: n.RegisteredAt, LastSeen: n.LastSeen, Draining: n.Draining}
+		RegisteredAt: n.RegisteredAt, LastSeen: n.LastSeen, Draining: n.Draining,
+		Source: n.Source, StateSince: n.StateSince, Handle: n.Handle}
 	if n.Lock != nil {
 		r.LockedBy, r.LockedAt, r.LockReason = n.Lock.By, timePtr(n.Lock.At), n.Lock.Reason
 	}

@@ -8,10 +8,23 @@ import (
 	"github.com/shrike-grid/shrike/api"
 	"github.com/shrike-grid/shrike/rest"
 	"github.com/shrike-grid/shrike/rm"
+	"github.com/shrike-grid/shrike/rm/infra"
 	"github.com/shrike-grid/shrike/store"
 )
 
 func nodeNotFound(name string) error { return api.Errorf(api.CodeNotFound, "node %s not found", name) }
+
+// mayAdminNode refuses p unless it administers n's source (admins
+// administer every source). Called with s.mu held.
+func (s *Server) mayAdminNode(p rest.Principal, n *rm.Node, verb string) error {
+	if p.IsAdmin() {
+		return nil
+	}
+	if src := s.sources[n.Source]; src != nil && src.mayAdmin(p) {
+		return nil
+	}
+	return api.Errorf(api.CodeForbidden, "you may not %s node %s: you do not administer its node source %s", verb, n.Name, n.Source)
+}
 
 func requireAdmin(p rest.Principal, what string) error {
 	if !p.IsAdmin() {
@@ -44,13 +57,17 @@ func (s *Server) GetNode(ctx context.Context, _ rest.Principal, name string) (ap
 // changeNode applies edit to a node under the lock, records the change and
 // waits until it is durable. edit returns the event to record ("" for
 // none: nothing changed) and an error to refuse the change.
-func (s *Server) changeNode(p rest.Principal, name string, edit func(n *rm.Node, c *change) (event, info string, err error)) (api.Node, error) {
+func (s *Server) changeNode(p rest.Principal, name, verb string, edit func(n *rm.Node, c *change) (event, info string, err error)) (api.Node, error) {
 	var c change
 	s.mu.Lock()
 	n := s.reg.Get(name)
 	if n == nil {
 		s.mu.Unlock()
 		return api.Node{}, nodeNotFound(name)
+	}
+	if err := s.mayAdminNode(p, n, verb); err != nil {
+		s.mu.Unlock()
+		return api.Node{}, err
 	}
 	event, info, err := edit(n, &c)
 	if err != nil {
@@ -71,13 +88,10 @@ func (s *Server) changeNode(p rest.Principal, name string, edit func(n *rm.Node,
 // LockNode implements rest.Backend (admins only). Locking a locked node
 // replaces the lock's owner and reason.
 func (s *Server) LockNode(_ context.Context, p rest.Principal, name, reason string) (api.Node, error) {
-	if err := requireAdmin(p, "lock nodes"); err != nil {
-		return api.Node{}, err
-	}
 	if len(reason) > 500 {
 		return api.Node{}, api.Invalid([]api.FieldError{{Field: "reason", Message: "at most 500 characters"}})
 	}
-	return s.changeNode(p, name, func(n *rm.Node, _ *change) (string, string, error) {
+	return s.changeNode(p, name, "lock", func(n *rm.Node, _ *change) (string, string, error) {
 		n.Lock = &api.NodeLock{By: p.Name, At: s.now(), Reason: reason}
 		return "locked", reason, nil
 	})
@@ -85,10 +99,7 @@ func (s *Server) LockNode(_ context.Context, p rest.Principal, name, reason stri
 
 // UnlockNode implements rest.Backend (admins only).
 func (s *Server) UnlockNode(_ context.Context, p rest.Principal, name string) (api.Node, error) {
-	if err := requireAdmin(p, "unlock nodes"); err != nil {
-		return api.Node{}, err
-	}
-	return s.changeNode(p, name, func(n *rm.Node, _ *change) (string, string, error) {
+	return s.changeNode(p, name, "unlock", func(n *rm.Node, _ *change) (string, string, error) {
 		if n.Lock == nil {
 			return "", "", nil
 		}
@@ -99,10 +110,7 @@ func (s *Server) UnlockNode(_ context.Context, p rest.Principal, name string) (a
 
 // DrainNode implements rest.Backend (admins only).
 func (s *Server) DrainNode(_ context.Context, p rest.Principal, name string, on bool) (api.Node, error) {
-	if err := requireAdmin(p, "drain nodes"); err != nil {
-		return api.Node{}, err
-	}
-	return s.changeNode(p, name, func(n *rm.Node, _ *change) (string, string, error) {
+	return s.changeNode(p, name, "drain", func(n *rm.Node, _ *change) (string, string, error) {
 		if n.Draining == on {
 			return "", "", nil
 		}
@@ -117,9 +125,6 @@ func (s *Server) DrainNode(_ context.Context, p rest.Principal, name string, on 
 // RemoveNode implements rest.Backend (admins only). The removed agent
 // instance may not register again; a restarted agent (a new instance) may.
 func (s *Server) RemoveNode(_ context.Context, p rest.Principal, name string, force bool) error {
-	if err := requireAdmin(p, "remove nodes"); err != nil {
-		return err
-	}
 	var c change
 	s.mu.Lock()
 	n := s.reg.Get(name)
@@ -127,32 +132,23 @@ func (s *Server) RemoveNode(_ context.Context, p rest.Principal, name string, fo
 		s.mu.Unlock()
 		return nodeNotFound(name)
 	}
+	if err := s.mayAdminNode(p, n, "remove"); err != nil {
+		s.mu.Unlock()
+		return err
+	}
 	if running := len(n.Allocs()); running > 0 && !force {
 		s.mu.Unlock()
 		return api.Errorf(api.CodeConflict, "node %s runs %d attempt(s): drain it and remove it once it is empty, or force the removal to hand them back to the scheduler", name, running)
 	}
-	alive := n.Alive()
-	for k := range s.reg.Remove(name) {
-		if t := s.tasks[k.TaskID]; t != nil && t.key() == k && api.TaskState(t.rec.State) == api.TaskRunning {
-			s.loseAttempt(t, &c, "node "+name+" was removed by "+p.Name)
-		}
+	if src := s.sources[n.Source]; src != nil && src.infra != nil && n.Handle != "" {
+		inf, d := src.infra, infra.Deployed{Name: n.Name, Handle: n.Handle}
+		c.after = append(c.after, func() { s.releaseInfra(inf, d) })
 	}
-	s.removed[name] = n.Instance
-	c.m.DeleteNodes = append(c.m.DeleteNodes, name)
-	c.nodeEvent(n, "removed", p.Name, "")
-	c.wake = true
+	s.revokeCredentials(name, &c)
+	s.forgetNode(n, p.Name, "removed by "+p.Name, &c)
 	s.seal(&c)
 	s.mu.Unlock()
-	if err := s.commitChange(&c); err != nil {
-		return err
-	}
-	if alive {
-		go func() {
-			var reply api.CommandReply
-			_ = s.request(api.SubjectCommand(name), api.Command{Leave: &api.LeaveRequest{Reason: "removed by " + p.Name}}, &reply)
-		}()
-	}
-	return nil
+	return s.commitChange(&c)
 }
 
 // RMStats implements rest.Backend.

@@ -39,6 +39,7 @@ type Server struct {
 
 	nodeToken    string
 	adminCreated bool
+	auth         *nodeAuth
 
 	mu       sync.Mutex // guards everything below
 	jobs     map[int64]*jobState
@@ -48,8 +49,16 @@ type Server struct {
 	removed  map[string]string // node name → agent instance that was removed
 	nextJob  int64
 	nextTask int64
+	// sources, enroll (enrollment tokens by ID) and creds (node
+	// credentials by node) mirror the store.
+	sources map[string]*source
+	enroll  map[string]store.EnrollTokenRecord
+	creds   map[string]store.CredentialRecord
+	// userGroups caches each user's groups for access checks.
+	userGroups map[string][]string
 
-	wake  chan struct{}
+	wake       chan struct{}
+	sourceWake chan struct{}
 	fatal chan error
 }
 
@@ -72,6 +81,9 @@ func New(cfg Config) (*Server, error) {
 		cfg: cfg, log: log, now: time.Now,
 		jobs: make(map[int64]*jobState), tasks: make(map[int64]*taskState),
 		reg: rm.NewRegistry(), removed: make(map[string]string), wake: make(chan struct{}, 1), fatal: make(chan error, 1),
+		sources: make(map[string]*source), enroll: make(map[string]store.EnrollTokenRecord),
+		creds: make(map[string]store.CredentialRecord), userGroups: make(map[string][]string),
+		sourceWake: make(chan struct{}, 1),
 	}
 	if err := s.open(); err != nil {
 		s.closeAll()
@@ -103,11 +115,15 @@ func (s *Server) open() error {
 	if s.nodeToken, _, err = loadOrCreateSecret(filepath.Join(s.cfg.DataDir, NodeTokenFile)); err != nil {
 		return fmt.Errorf("node token: %w", err)
 	}
+	secret := randomToken(24)
+	s.auth = &nodeAuth{internalSecret: secret}
 	if err := s.load(ctx); err != nil {
 		return fmt.Errorf("loading state: %w", err)
 	}
-	secret := randomToken(24)
-	if s.ns, err = startNATS(s.cfg.NATSListen, s.cfg.DataDir, &nodeAuth{internalSecret: secret, nodeToken: s.nodeToken}); err != nil {
+	if err := s.loadSources(ctx); err != nil {
+		return fmt.Errorf("loading node sources: %w", err)
+	}
+	if s.ns, err = startNATS(s.cfg.NATSListen, s.cfg.DataDir, s.auth); err != nil {
 		return err
 	}
 	if s.nc, err = connectInternal(s.ns, secret); err != nil {
@@ -129,7 +145,8 @@ func (s *Server) URL() string { return "http://" + s.httpLn.Addr().String() }
 // NATSURL is the URL nodes connect to.
 func (s *Server) NATSURL() string { return s.ns.ClientURL() }
 
-// NodeToken is the enrollment token nodes present.
+// NodeToken is the reusable enrollment token of the default source (the
+// node-token file): nodes trade it for their own credentials.
 func (s *Server) NodeToken() string { return s.nodeToken }
 
 // DataDir is where the server keeps its state.
@@ -159,6 +176,7 @@ func (s *Server) Run(ctx context.Context) error {
 	g.Go(func() error { return s.scheduleLoop(ctx) })
 	g.Go(func() error { return s.livenessLoop(ctx) })
 	g.Go(func() error { return s.sampleLoop(ctx) })
+	g.Go(func() error { return s.sourceLoop(ctx) })
 	g.Go(func() error {
 		select {
 		case <-ctx.Done():

@@ -34,7 +34,7 @@ func startTestGrid(t *testing.T, nodes, slots int) *testGrid {
 	g := &testGrid{srv: srv, admin: rest.Principal{Name: "admin", Role: api.RoleAdmin}, cancel: cancel, done: make(chan error, nodes+1)}
 	go func() { g.done <- srv.Run(ctx) }()
 	for i := 1; i <= nodes; i++ {
-		agent, err := node.New(node.Config{ServerURL: srv.NATSURL(), Token: srv.NodeToken(), Name: fmt.Sprintf("n%d", i),
+		agent, err := node.New(node.Config{ServerURL: srv.NATSURL(), Token: nodeSecret(t, srv, fmt.Sprintf("n%d", i)), Name: fmt.Sprintf("n%d", i),
 			Slots: slots, CPUs: slots, WorkDir: filepath.Join(dir, fmt.Sprintf("node%d", i)), KillGrace: time.Second})
 		if err != nil {
 			t.Fatal(err)
@@ -210,4 +210,15 @@ func TestSecretsFilesAreCreatedPrivate(t *testing.T) {
 	if _, err := g.srv.Login(context.Background(), "admin", "wrong"); !api.IsCode(err, api.CodeUnauthorized) {
 		t.Errorf("wrong password: %v", err)
 	}
+}
+
+// nodeSecret enrolls node name in the default source and returns its own
+// NATS secret (the server must be running).
+func nodeSecret(t testing.TB, srv *Server, name string) string {
+	t.Helper()
+	cred, err := srv.EnrollLocal(context.Background(), name)
+	if err != nil {
+		t.Fatalf("enroll %s: %v", name, err)
+	}
+	return cred.Secret
 }

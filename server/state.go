@@ -76,6 +76,7 @@ func newJobState(rec store.JobRecord, tasks []store.TaskRecord) (*jobState, sche
 		t.qt = scheduler.QueuedTask{
 			TaskID: tr.ID, JobID: tr.JobID, Index: tr.Index, Name: tr.Name,
 			Priority: j.spec.Priority, MilliCPU: t.spec.Resources.MilliCPU(), Memory: int64(t.spec.Resources.Memory),
+			Token: t.spec.NodeToken, User: rec.Owner,
 		}
 		for _, d := range t.spec.DependsOn {
 			t.deps = append(t.deps, index[d])

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -10,9 +11,10 @@ import (
 )
 
 // CreateUser stores a new user, or returns an error wrapping ErrExists if
-// the name is taken.
+// the name is taken. Changes to a stored user (its groups, say) go through
+// Apply (Mutation.Users).
 func (s *sqlStore) CreateUser(ctx context.Context, u UserRecord) error {
-	m := userModel{Name: u.Name, Role: u.Role, PasswordHash: u.PasswordHash, CreatedAt: utc(u.CreatedAt)}
+	m := userToModel(u)
 	return s.insertNew(ctx, &m, "user "+u.Name)
 }
 
@@ -26,7 +28,11 @@ func (s *sqlStore) GetUser(ctx context.Context, name string) (UserRecord, error)
 	if err != nil {
 		return UserRecord{}, fmt.Errorf("store: get user %q: %w", name, err)
 	}
-	return userFromModel(m), nil
+	u, err := userFromModel(m)
+	if err != nil {
+		return UserRecord{}, fmt.Errorf("store: get %w", err)
+	}
+	return u, nil
 }
 
 // ListUsers returns every user, by name.
@@ -37,7 +43,11 @@ func (s *sqlStore) ListUsers(ctx context.Context) ([]UserRecord, error) {
 	}
 	out := make([]UserRecord, len(ms))
 	for i, m := range ms {
-		out[i] = userFromModel(m)
+		u, err := userFromModel(m)
+		if err != nil {
+			return nil, fmt.Errorf("store: list users: %w", err)
+		}
+		out[i] = u
 	}
 	return out, nil
 }
@@ -86,4 +96,45 @@ func (s *sqlStore) insertNew(ctx context.Context, row any, what string) error {
 		return fmt.Errorf("store: create %s: %w", what, ErrExists)
 	}
 	return nil
+}
+
+func userToModel(r UserRecord) userModel {
+	return userModel{Name: r.Name, Role: r.Role, PasswordHash: r.PasswordHash, CreatedAt: utc(r.CreatedAt),
+		Groups: encodeGroups(r.Groups)}
+}
+
+// userFromModel decodes a user row; it fails only on a groups column that
+// is not a JSON list of strings.
+func userFromModel(m userModel) (UserRecord, error) {
+	groups, err := decodeGroups(m.Groups)
+	if err != nil {
+		return UserRecord{}, fmt.Errorf("user %q: groups: %w", m.Name, err)
+	}
+	return UserRecord{Name: m.Name, Role: m.Role, PasswordHash: m.PasswordHash, CreatedAt: utc(m.CreatedAt),
+		Groups: groups}, nil
+}
+
+// encodeGroups renders groups as a JSON list; nil is "[]".
+func encodeGroups(groups []string) string {
+	if len(groups) == 0 {
+		return "[]"
+	}
+	b, _ := json.Marshal(groups) // a []string always marshals
+	return string(b)
+}
+
+// decodeGroups parses a groups column; "" (a row older than the column)
+// and "[]" are no groups, returned as nil.
+func decodeGroups(s string) ([]string, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var groups []string
+	if err := json.Unmarshal([]byte(s), &groups); err != nil {
+		return nil, err
+	}
+	if len(groups) == 0 {
+		return nil, nil
+	}
+	return groups, nil
 }

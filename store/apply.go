@@ -51,7 +51,9 @@ func (s *sqlStore) Apply(ctx context.Context, muts ...Mutation) error {
 //
 // Writes go out as nodes, jobs, job states, tasks: jobs before tasks for the
 // foreign key, and the state updates touch only jobs not upserted here, so
-// their order relative to the upserts does not matter.
+// their order relative to the upserts does not matter. Then the RM's rows
+// (node deletions, events, samples), and last users, node sources, tokens
+// and credentials, each table's upserts before its deletions (keyed).
 type merged struct {
 	jobs      []jobModel
 	jobAt     map[int64]int
@@ -59,13 +61,17 @@ type merged struct {
 	stateAt   map[int64]int
 	tasks     []taskModel
 	taskAt    map[int64]int
-	nodes     []nodeModel
-	nodeAt    map[string]int
+	nodes     keyed[string, nodeModel]
 	liveState int // states entries not superseded by a later job upsert
 
-	deleteNodes []string
-	events      []NodeEventRecord
-	samples     []RMSampleRecord
+	events  []NodeEventRecord
+	samples []RMSampleRecord
+
+	users   []userModel
+	userAt  map[string]int
+	sources keyed[string, sourceModel]
+	tokens  keyed[string, enrollTokenModel]
+	creds   keyed[string, credentialModel]
 }
 
 // stateUpdate is a pending JobStateUpdate; superseded marks one that a later
@@ -76,14 +82,14 @@ type stateUpdate struct {
 }
 
 func (m *merged) empty() bool {
-	return len(m.jobs) == 0 && m.liveState == 0 && len(m.tasks) == 0 && len(m.nodes) == 0 &&
-		len(m.deleteNodes) == 0 && len(m.events) == 0 && len(m.samples) == 0
+	return len(m.jobs) == 0 && m.liveState == 0 && len(m.tasks) == 0 && m.nodes.empty() &&
+		len(m.events) == 0 && len(m.samples) == 0 &&
+		len(m.users) == 0 && m.sources.empty() && m.tokens.empty() && m.creds.empty()
 }
 
 func (m *merged) add(mu *Mutation) {
 	for _, n := range mu.Nodes {
-		m.nodes = upsertByKey(m.nodes, &m.nodeAt, n.Name, nodeToModel(n))
-		m.deleteNodes = slices.DeleteFunc(m.deleteNodes, func(d string) bool { return d == n.Name }) // back after a removal
+		m.nodes.upsert(n.Name, nodeToModel(n))
 	}
 	for _, j := range mu.Jobs {
 		if i, ok := m.stateAt[j.ID]; ok {
@@ -109,20 +115,71 @@ func (m *merged) add(mu *Mutation) {
 		m.tasks = upsertByKey(m.tasks, &m.taskAt, t.ID, taskToModel(t))
 	}
 	for _, name := range mu.DeleteNodes {
-		if i, ok := m.nodeAt[name]; ok { // deleted after being upserted here: drop the upsert
-			m.nodes = append(m.nodes[:i], m.nodes[i+1:]...)
-			delete(m.nodeAt, name)
-			for k, j := range m.nodeAt {
-				if j > i {
-					m.nodeAt[k] = j - 1
-				}
-			}
-		}
-		m.deleteNodes = append(m.deleteNodes, name)
+		m.nodes.delete(name)
 	}
 	m.events = append(m.events, mu.NodeEvents...)
 	m.samples = append(m.samples, mu.Samples...)
+	m.addSources(mu)
 }
+
+// addSources merges users, node sources, enrollment tokens and credentials.
+func (m *merged) addSources(mu *Mutation) {
+	for _, u := range mu.Users {
+		m.users = upsertByKey(m.users, &m.userAt, u.Name, userToModel(u))
+	}
+	for _, r := range mu.Sources {
+		m.sources.upsert(r.Name, sourceToModel(r))
+	}
+	for _, name := range mu.DeleteSources {
+		m.sources.delete(name)
+	}
+	for _, r := range mu.EnrollTokens {
+		m.tokens.upsert(r.ID, enrollTokenToModel(r))
+	}
+	for _, id := range mu.DeleteEnrollTokens {
+		m.tokens.delete(id)
+	}
+	for _, r := range mu.Credentials {
+		m.creds.upsert(r.Node, credentialToModel(r))
+	}
+	for _, node := range mu.DeleteCredentials {
+		m.creds.delete(node)
+	}
+}
+
+// keyed is the merged upserts and deletions of one table whose rows are
+// written whole and deleted by key. The rows are upserted before the
+// deletions are issued, so:
+//
+//   - an upsert replaces an earlier upsert of the same key and cancels an
+//     earlier deletion of it (the row is back);
+//   - a deletion drops an earlier upsert of the key, and is issued (for the
+//     row as stored before this Apply).
+type keyed[K comparable, V any] struct {
+	rows    []V
+	at      map[K]int
+	deletes []K
+}
+
+func (k *keyed[K, V]) upsert(key K, v V) {
+	k.rows = upsertByKey(k.rows, &k.at, key, v)
+	k.deletes = slices.DeleteFunc(k.deletes, func(d K) bool { return d == key })
+}
+
+func (k *keyed[K, V]) delete(key K) {
+	if i, ok := k.at[key]; ok {
+		k.rows = slices.Delete(k.rows, i, i+1)
+		delete(k.at, key)
+		for other, j := range k.at {
+			if j > i {
+				k.at[other] = j - 1
+			}
+		}
+	}
+	k.deletes = append(k.deletes, key)
+}
+
+func (k *keyed[K, V]) empty() bool { return len(k.rows) == 0 && len(k.deletes) == 0 }
 
 // upsertByKey appends v to rows, or replaces the row already stored under
 // key; at maps keys to positions and is created on first use.

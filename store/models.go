@@ -8,8 +8,12 @@ import "time"
 // names are unique across the whole database because PostgreSQL requires it.
 //
 // IDs are chosen by the caller, so the integer primary keys are not
-// auto-increment columns. No column has a default: gorm would then leave zero
-// values out of INSERT and out of the upsert's UPDATE list.
+// auto-increment columns. Columns have no default, except those added to a
+// table after its first release: SQLite adds a NOT NULL column to a table
+// with rows only with a default, so theirs is their zero value ('' or
+// false), which is also what gorm writes for a zero field. (Apply writes
+// every column itself; see write.go.) migrate.go fills such columns of old
+// rows where the zero value is not right.
 
 // jobModel is a row of the jobs table.
 type jobModel struct {
@@ -63,6 +67,11 @@ type nodeModel struct {
 	LockedAt     *time.Time
 	LockReason   string `gorm:"not null;default:''"`
 	Draining     bool   `gorm:"not null;default:false"`
+	Source       string `gorm:"not null;default:''"`
+	// StateSince is nullable only so that AutoMigrate can add it to a table
+	// with rows; Apply always writes it and migrate fills old rows.
+	StateSince time.Time
+	Handle     string `gorm:"not null;default:''"`
 }
 
 func (nodeModel) TableName() string { return "nodes" }
@@ -98,6 +107,9 @@ type userModel struct {
 	Role         string    `gorm:"not null"`
 	PasswordHash string    `gorm:"not null"`
 	CreatedAt    time.Time `gorm:"not null;autoCreateTime:false"`
+	// Groups is the user's groups as a JSON list of strings ("[]" for none;
+	// '' in rows older than the column).
+	Groups string `gorm:"not null;default:''"`
 }
 
 func (userModel) TableName() string { return "users" }
@@ -112,10 +124,50 @@ type sessionModel struct {
 
 func (sessionModel) TableName() string { return "sessions" }
 
+// sourceModel is a row of the node_sources table.
+type sourceModel struct {
+	Name        string `gorm:"primaryKey"`
+	Spec        []byte
+	Status      string    `gorm:"not null"`
+	Owner       string    `gorm:"not null"`
+	CreatedAt   time.Time `gorm:"not null;autoCreateTime:false"`
+	PolicyState []byte
+}
+
+func (sourceModel) TableName() string { return "node_sources" }
+
+// enrollTokenModel is a row of the enroll_tokens table. Tokens are found by
+// their hash (unique) when a node enrolls, and listed by source.
+type enrollTokenModel struct {
+	ID          string `gorm:"primaryKey"`
+	Source      string `gorm:"not null;index:idx_enroll_tokens_source"`
+	TokenHash   string `gorm:"not null;uniqueIndex:idx_enroll_tokens_hash"`
+	OneTime     bool   `gorm:"not null"`
+	ExpiresAt   *time.Time
+	CreatedBy   string    `gorm:"not null"`
+	CreatedAt   time.Time `gorm:"not null;autoCreateTime:false"`
+	Uses        int       `gorm:"not null"`
+	Description string    `gorm:"not null"`
+}
+
+func (enrollTokenModel) TableName() string { return "enroll_tokens" }
+
+// credentialModel is a row of the node_credentials table. Its source is
+// not a foreign key: deleting a source leaves its nodes' rows to the server.
+type credentialModel struct {
+	Node       string    `gorm:"primaryKey"`
+	Source     string    `gorm:"not null"`
+	SecretHash string    `gorm:"not null"`
+	CreatedAt  time.Time `gorm:"not null;autoCreateTime:false"`
+}
+
+func (credentialModel) TableName() string { return "node_credentials" }
+
 // allModels lists the models in creation order (jobs before tasks, for the
 // foreign key).
 func allModels() []any {
-	return []any{&jobModel{}, &taskModel{}, &nodeModel{}, &userModel{}, &sessionModel{}, &nodeEventModel{}, &rmSampleModel{}}
+	return []any{&jobModel{}, &taskModel{}, &nodeModel{}, &userModel{}, &sessionModel{}, &nodeEventModel{}, &rmSampleModel{},
+		&sourceModel{}, &enrollTokenModel{}, &credentialModel{}}
 }
 
 // utc returns t in UTC without its monotonic reading.
@@ -185,6 +237,7 @@ func nodeToModel(r NodeRecord) nodeModel {
 		Name: r.Name, State: r.State, Instance: r.Instance, Facts: r.Facts,
 		RegisteredAt: utc(r.RegisteredAt), LastSeen: utc(r.LastSeen),
 		LockedBy: r.LockedBy, LockedAt: utcPtr(r.LockedAt), LockReason: r.LockReason, Draining: r.Draining,
+		Source: r.Source, StateSince: utc(r.StateSince), Handle: r.Handle,
 	}
 }
 
@@ -193,16 +246,13 @@ func nodeFromModel(m nodeModel) NodeRecord {
 		Name: m.Name, State: m.State, Instance: m.Instance, Facts: m.Facts,
 		RegisteredAt: utc(m.RegisteredAt), LastSeen: utc(m.LastSeen),
 		LockedBy: m.LockedBy, LockedAt: utcPtr(m.LockedAt), LockReason: m.LockReason, Draining: m.Draining,
+		Source: m.Source, StateSince: utc(m.StateSince), Handle: m.Handle,
 	}
 }
 
 func nodeEventFromModel(m nodeEventModel) NodeEventRecord {
 	return NodeEventRecord{Seq: m.Seq, Time: utc(m.Time), Node: m.Node, State: m.State, Locked: m.Locked,
 		Draining: m.Draining, Event: m.Event, By: m.By, Info: m.Info}
-}
-
-func userFromModel(m userModel) UserRecord {
-	return UserRecord{Name: m.Name, Role: m.Role, PasswordHash: m.PasswordHash, CreatedAt: utc(m.CreatedAt)}
 }
 
 func sessionFromModel(m sessionModel) SessionRecord {

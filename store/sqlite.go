@@ -71,24 +71,31 @@ func OpenSQLite(path string, opts SQLiteOptions) (*SQLite, error) {
 	s := &SQLite{path: path, log: log}
 
 	// The writer opens first: it switches the file to WAL (a persistent
-	// setting), which the readers then find.
+	// setting), which the readers then find, and migrates the schema. The
+	// readers open after that: a reader connection opened before the
+	// migration answered its first "SELECT *" with the old columns
+	// (mattn/go-sqlite3; TestMigrateFromOldSchema), so new columns read as
+	// zero values.
 	if s.wdb, err = openSQLitePool(path, syncMode, 1, "_txlock=immediate"); err != nil {
 		return nil, err
 	}
-	if s.rdb, err = openSQLitePool(path, syncMode, readConns, "_query_only=on"); err != nil {
-		_ = s.wdb.Close()
-		return nil, err
-	}
 	if s.w, err = openGorm(s.wdb); err == nil {
-		s.r, err = openGorm(s.rdb)
-	}
-	if err == nil {
-		err = s.w.AutoMigrate(allModels()...)
+		err = migrate(s.w)
 	}
 	if err == nil {
 		s.wr, err = newSQLWriter(s.w, questionMark)
 	}
 	if err != nil {
+		_ = s.wdb.Close()
+		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
+	}
+	if s.rdb, err = openSQLitePool(path, syncMode, readConns, "_query_only=on"); err != nil {
+		_ = s.wr.close()
+		_ = s.wdb.Close()
+		return nil, err
+	}
+	if s.r, err = openGorm(s.rdb); err != nil {
+		_ = s.wr.close()
 		_ = s.rdb.Close()
 		_ = s.wdb.Close()
 		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)

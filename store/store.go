@@ -200,8 +200,9 @@ type UserRecord struct {
 	Name         string
 	Role         string
 	PasswordHash string
-	Groups       []string
-	CreatedAt    time.Time
+	// Groups are the user's groups; read back nil when there are none.
+	Groups    []string
+	CreatedAt time.Time
 }
 
 // SourceRecord is one node source.

@@ -85,12 +85,20 @@ func (t *upsertTable) query(n int, bind bindVar) string {
 var (
 	nodesTable = newUpsertTable("nodes", "name",
 		"name", "state", "instance", "facts", "registered_at", "last_seen",
-		"locked_by", "locked_at", "lock_reason", "draining")
+		"locked_by", "locked_at", "lock_reason", "draining", "source", "state_since", "handle")
 	jobsTable = newUpsertTable("jobs", "id",
 		"id", "name", "owner", "priority", "state", "spec", "submitted_at", "finished_at")
 	tasksTable = newUpsertTable("tasks", "id",
 		"id", "job_id", "idx", "name", "state", "attempt", "failures", "node_losses", "node",
 		"exit_code", "error", "dispatched_at", "started_at", "finished_at")
+	usersTable = newUpsertTable("users", "name",
+		"name", "role", "password_hash", "created_at", "groups")
+	sourcesTable = newUpsertTable("node_sources", "name",
+		"name", "spec", "status", "owner", "created_at", "policy_state")
+	tokensTable = newUpsertTable("enroll_tokens", "id",
+		"id", "source", "token_hash", "one_time", "expires_at", "created_by", "created_at", "uses", "description")
+	credentialsTable = newUpsertTable("node_credentials", "node",
+		"node", "source", "secret_hash", "created_at")
 )
 
 // The args methods append a row's values in the order of its table's
@@ -100,7 +108,7 @@ var (
 
 func (m *nodeModel) args(dst []any) []any {
 	return append(dst, m.Name, m.State, m.Instance, m.Facts, m.RegisteredAt, m.LastSeen,
-		m.LockedBy, timeArg(m.LockedAt), m.LockReason, m.Draining)
+		m.LockedBy, timeArg(m.LockedAt), m.LockReason, m.Draining, m.Source, m.StateSince, m.Handle)
 }
 
 func (m *jobModel) args(dst []any) []any {
@@ -111,6 +119,23 @@ func (m *taskModel) args(dst []any) []any {
 	return append(dst, m.ID, m.JobID, int64(m.Index), m.Name, m.State,
 		int64(m.Attempt), int64(m.Failures), int64(m.NodeLosses), m.Node,
 		intArg(m.ExitCode), m.Error, timeArg(m.DispatchedAt), timeArg(m.StartedAt), timeArg(m.FinishedAt))
+}
+
+func (m *userModel) args(dst []any) []any {
+	return append(dst, m.Name, m.Role, m.PasswordHash, m.CreatedAt, m.Groups)
+}
+
+func (m *sourceModel) args(dst []any) []any {
+	return append(dst, m.Name, m.Spec, m.Status, m.Owner, m.CreatedAt, m.PolicyState)
+}
+
+func (m *enrollTokenModel) args(dst []any) []any {
+	return append(dst, m.ID, m.Source, m.TokenHash, m.OneTime, timeArg(m.ExpiresAt), m.CreatedBy, m.CreatedAt,
+		int64(m.Uses), m.Description)
+}
+
+func (m *credentialModel) args(dst []any) []any {
+	return append(dst, m.Node, m.Source, m.SecretHash, m.CreatedAt)
 }
 
 // timeArg is a nullable time as a driver value: nil (untyped, NULL) or the time.
@@ -242,12 +267,13 @@ func (w *sqlWriter) close() error {
 // writePlan is the statements of one Apply: per table one per chunk, and the
 // job state update if there are state changes.
 type writePlan struct {
-	nodes, jobs, tasks []*sql.Stmt
-	state              *sql.Stmt
+	nodes, jobs, tasks                  []*sql.Stmt
+	state                               *sql.Stmt
+	users, sources, tokens, credentials []*sql.Stmt
 }
 
 func (w *sqlWriter) plan(ctx context.Context, m *merged) (p writePlan, err error) {
-	if p.nodes, err = w.upserts(ctx, nodesTable, len(m.nodes)); err != nil {
+	if p.nodes, err = w.upserts(ctx, nodesTable, len(m.nodes.rows)); err != nil {
 		return p, err
 	}
 	if p.jobs, err = w.upserts(ctx, jobsTable, len(m.jobs)); err != nil {
@@ -260,6 +286,18 @@ func (w *sqlWriter) plan(ctx context.Context, m *merged) (p writePlan, err error
 		}
 	}
 	if p.tasks, err = w.upserts(ctx, tasksTable, len(m.tasks)); err != nil {
+		return p, err
+	}
+	if p.users, err = w.upserts(ctx, usersTable, len(m.users)); err != nil {
+		return p, err
+	}
+	if p.sources, err = w.upserts(ctx, sourcesTable, len(m.sources.rows)); err != nil {
+		return p, err
+	}
+	if p.tokens, err = w.upserts(ctx, tokensTable, len(m.tokens.rows)); err != nil {
+		return p, err
+	}
+	if p.credentials, err = w.upserts(ctx, credentialsTable, len(m.creds.rows)); err != nil {
 		return p, err
 	}
 	return p, nil
@@ -306,9 +344,9 @@ func (t *txWriter) stmt(ctx context.Context, st *sql.Stmt) *sql.Stmt {
 	return ts
 }
 
-// write issues the merged rows: nodes, jobs, job states, tasks (see merged).
+// write issues the merged rows in the order merged documents.
 func (t *txWriter) write(ctx context.Context, m *merged, p *writePlan) error {
-	if err := upsertRows(ctx, t, p.nodes, m.nodes, (*nodeModel).args); err != nil {
+	if err := upsertRows(ctx, t, p.nodes, m.nodes.rows, (*nodeModel).args); err != nil {
 		return fmt.Errorf("nodes: %w", err)
 	}
 	if err := upsertRows(ctx, t, p.jobs, m.jobs, (*jobModel).args); err != nil {
@@ -333,7 +371,10 @@ func (t *txWriter) write(ctx context.Context, m *merged, p *writePlan) error {
 	if err := upsertRows(ctx, t, p.tasks, m.tasks, (*taskModel).args); err != nil {
 		return fmt.Errorf("tasks: %w", err)
 	}
-	return t.writeRM(ctx, m)
+	if err := t.writeRM(ctx, m); err != nil {
+		return err
+	}
+	return t.writeSources(ctx, m, p)
 }
 
 // writeRM writes the resource manager's rows: node deletions, history
@@ -341,10 +382,8 @@ func (t *txWriter) write(ctx context.Context, m *merged, p *writePlan) error {
 // a sample is taken a minute), so plain statements on the transaction's own
 // connection serve.
 func (t *txWriter) writeRM(ctx context.Context, m *merged) error {
-	for _, name := range m.deleteNodes {
-		if _, err := t.tx.ExecContext(ctx, "DELETE FROM nodes WHERE name = "+t.bind(1), name); err != nil {
-			return fmt.Errorf("delete node %s: %w", name, err)
-		}
+	if err := t.deleteRows(ctx, nodesTable, m.nodes.deletes); err != nil {
+		return err
 	}
 	for _, e := range m.events {
 		_, err := t.tx.ExecContext(ctx, "INSERT INTO node_events (time, node, state, locked, draining, event, by_user, info) VALUES ("+
@@ -368,6 +407,42 @@ func (t *txWriter) writeRM(ctx context.Context, m *merged) error {
 	if !newest.IsZero() {
 		if _, err := t.tx.ExecContext(ctx, "DELETE FROM rm_samples WHERE time < "+t.bind(1), utc(newest.Add(-SampleRetention))); err != nil {
 			return fmt.Errorf("rm samples retention: %w", err)
+		}
+	}
+	return nil
+}
+
+// writeSources writes users, node sources, enrollment tokens and node
+// credentials: the upserts with the plan's statements, then the deletions.
+func (t *txWriter) writeSources(ctx context.Context, m *merged, p *writePlan) error {
+	if err := upsertRows(ctx, t, p.users, m.users, (*userModel).args); err != nil {
+		return fmt.Errorf("users: %w", err)
+	}
+	if err := upsertRows(ctx, t, p.sources, m.sources.rows, (*sourceModel).args); err != nil {
+		return fmt.Errorf("node sources: %w", err)
+	}
+	if err := upsertRows(ctx, t, p.tokens, m.tokens.rows, (*enrollTokenModel).args); err != nil {
+		return fmt.Errorf("enroll tokens: %w", err)
+	}
+	if err := upsertRows(ctx, t, p.credentials, m.creds.rows, (*credentialModel).args); err != nil {
+		return fmt.Errorf("node credentials: %w", err)
+	}
+	if err := t.deleteRows(ctx, sourcesTable, m.sources.deletes); err != nil {
+		return err
+	}
+	if err := t.deleteRows(ctx, tokensTable, m.tokens.deletes); err != nil {
+		return err
+	}
+	return t.deleteRows(ctx, credentialsTable, m.creds.deletes)
+}
+
+// deleteRows deletes the rows of tbl with those keys; a key with no row is
+// not an error. Deletions are few (a node leaves, a token is spent), so a
+// plain statement on the transaction's own connection serves.
+func (t *txWriter) deleteRows(ctx context.Context, tbl *upsertTable, keys []string) error {
+	for _, k := range keys {
+		if _, err := t.tx.ExecContext(ctx, "DELETE FROM "+tbl.name+" WHERE "+tbl.key+" = "+t.bind(1), k); err != nil {
+			return fmt.Errorf("delete from %s %s: %w", tbl.name, k, err)
 		}
 	}
 	return nil

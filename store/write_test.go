@@ -22,7 +22,11 @@ func TestUpsertColumns(t *testing.T) {
 	for _, c := range []struct {
 		table *upsertTable
 		model any
-	}{{nodesTable, &nodeModel{}}, {jobsTable, &jobModel{}}, {tasksTable, &taskModel{}}} {
+	}{
+		{nodesTable, &nodeModel{}}, {jobsTable, &jobModel{}}, {tasksTable, &taskModel{}},
+		{usersTable, &userModel{}}, {sourcesTable, &sourceModel{}}, {tokensTable, &enrollTokenModel{}},
+		{credentialsTable, &credentialModel{}},
+	} {
 		stmt := &gorm.Statement{DB: s.w}
 		if err := stmt.Parse(c.model); err != nil {
 			t.Fatalf("parse %T: %v", c.model, err)
@@ -49,6 +53,10 @@ func TestUpsertArgs(t *testing.T) {
 		{nodesTable, (&nodeModel{}).args(nil)},
 		{jobsTable, (&jobModel{}).args(nil)},
 		{tasksTable, (&taskModel{}).args(nil)},
+		{usersTable, (&userModel{}).args(nil)},
+		{sourcesTable, (&sourceModel{}).args(nil)},
+		{tokensTable, (&enrollTokenModel{}).args(nil)},
+		{credentialsTable, (&credentialModel{}).args(nil)},
 	} {
 		if len(c.args) != len(c.table.columns) {
 			t.Errorf("%s: %d args for %d columns", c.table.name, len(c.args), len(c.table.columns))
@@ -66,10 +74,11 @@ func TestUpsertQuery(t *testing.T) {
 		t.Errorf("jobs, 2 rows, $n:\n got %s\nwant %s", got, want)
 	}
 	if got := nodesTable.query(1, questionMark); got != "INSERT INTO nodes (name, state, instance, facts, registered_at, last_seen, "+
-		"locked_by, locked_at, lock_reason, draining) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "+
+		"locked_by, locked_at, lock_reason, draining, source, state_since, handle) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "+
 		"ON CONFLICT (name) DO UPDATE SET state = excluded.state, instance = excluded.instance, facts = excluded.facts, "+
 		"registered_at = excluded.registered_at, last_seen = excluded.last_seen, locked_by = excluded.locked_by, "+
-		"locked_at = excluded.locked_at, lock_reason = excluded.lock_reason, draining = excluded.draining" {
+		"locked_at = excluded.locked_at, lock_reason = excluded.lock_reason, draining = excluded.draining, "+
+		"source = excluded.source, state_since = excluded.state_since, handle = excluded.handle" {
 		t.Errorf("nodes, 1 row, ?: %s", got)
 	}
 	if got, want := jobStateQuery(dollarN), "UPDATE jobs SET state = $1, finished_at = $2 WHERE id = $3"; got != want {
@@ -187,13 +196,29 @@ func TestApplyStoresAsGorm(t *testing.T) {
 		{ID: 12, JobID: 2, Index: 0, Name: "zero exit", State: "FINISHED", ExitCode: ip(0), FinishedAt: tp(5)},
 	}
 	nodes := []NodeRecord{
-		{Name: "a", State: "FREE", Instance: "i-a", Facts: []byte(`{"cpus":8}`), RegisteredAt: t0, LastSeen: *tp(1)},
+		{Name: "a", State: "FREE", Instance: "i-a", Facts: []byte(`{"cpus":8}`), RegisteredAt: t0, LastSeen: *tp(1),
+			Source: "pool", StateSince: *tp(2), Handle: "4242"},
 		{Name: "b", State: "DOWN", RegisteredAt: t0, LastSeen: t0},
 	}
 	states := []JobStateUpdate{{ID: 4, State: "FINISHED", FinishedAt: tp(9)}, {ID: 2, State: "KILLED"}}
+	users := []UserRecord{
+		{Name: "alice", Role: "admin", PasswordHash: "h", CreatedAt: t0, Groups: []string{"ops", "dev"}},
+		{Name: "bob", Role: "user", CreatedAt: t0},
+	}
+	sources := []SourceRecord{
+		{Name: "pool", Spec: []byte{0, '{', 0xff}, Status: "ACTIVE", Owner: "alice", CreatedAt: t0, PolicyState: []byte(`{}`)},
+		{Name: "bare", CreatedAt: t0},
+	}
+	tokens := []EnrollTokenRecord{
+		{ID: "t1", Source: "pool", TokenHash: "h1", OneTime: true, ExpiresAt: tp(60), CreatedBy: "alice", CreatedAt: t0,
+			Uses: 2, Description: "rack 4"},
+		{ID: "t2", Source: "pool", TokenHash: "h2", CreatedAt: t0},
+	}
+	creds := []CredentialRecord{{Node: "a", Source: "pool", SecretHash: "s", CreatedAt: t0}}
 
 	viaApply := openTestSQLite(t, SQLiteOptions{})
-	if err := viaApply.Apply(ctx, Mutation{Jobs: jobs, Tasks: tasks, Nodes: nodes}); err != nil {
+	if err := viaApply.Apply(ctx, Mutation{Jobs: jobs, Tasks: tasks, Nodes: nodes, Users: users,
+		Sources: sources, EnrollTokens: tokens, Credentials: creds}); err != nil {
 		t.Fatalf("Apply: %v", err)
 	}
 	if err := viaApply.Apply(ctx, Mutation{JobStates: states}); err != nil {
@@ -223,6 +248,10 @@ func TestApplyStoresAsGorm(t *testing.T) {
 	upsert(nm)
 	upsert(jm)
 	upsert(tm)
+	upsert(convert(users, userToModel))
+	upsert(convert(sources, sourceToModel))
+	upsert(convert(tokens, enrollTokenToModel))
+	upsert(convert(creds, credentialToModel))
 	for _, u := range states {
 		err := viaGorm.w.Model(&jobModel{}).Where("id = ?", u.ID).
 			Updates(map[string]any{"state": u.State, "finished_at": utcPtr(u.FinishedAt)}).Error
@@ -231,12 +260,21 @@ func TestApplyStoresAsGorm(t *testing.T) {
 		}
 	}
 
-	for _, tbl := range []*upsertTable{nodesTable, jobsTable, tasksTable} {
+	for _, tbl := range []*upsertTable{nodesTable, jobsTable, tasksTable, usersTable, sourcesTable, tokensTable, credentialsTable} {
 		got, want := rawRows(t, viaApply.wdb, tbl), rawRows(t, viaGorm.wdb, tbl)
 		if len(want) == 0 || !reflect.DeepEqual(got, want) {
 			t.Errorf("%s as stored:\n Apply %q\n  gorm %q", tbl.name, got, want)
 		}
 	}
+}
+
+// convert maps records to models.
+func convert[R, M any](rs []R, f func(R) M) []M {
+	out := make([]M, len(rs))
+	for i, r := range rs {
+		out[i] = f(r)
+	}
+	return out
 }
 
 // rawRows reads every column of t as SQLite's quote() renders it, which

@@ -18,7 +18,8 @@ func testUsers(t *testing.T, o Options) {
 		t.Errorf("ListUsers on empty store = %v, %v; want none", users, err)
 	}
 	bob := store.UserRecord{Name: "bob", Role: "user", PasswordHash: "$argon2id$bob", CreatedAt: at(1)}
-	alice := store.UserRecord{Name: "alice", Role: "admin", PasswordHash: "$argon2id$alice", CreatedAt: at(2)}
+	alice := store.UserRecord{Name: "alice", Role: "admin", PasswordHash: "$argon2id$alice", CreatedAt: at(2),
+		Groups: []string{"physics", "ops", "a \"quoted\", group"}}
 	for _, u := range []store.UserRecord{bob, alice} {
 		if err := s.CreateUser(ctx, u); err != nil {
 			t.Fatalf("CreateUser(%s): %v", u.Name, err)
@@ -32,17 +33,65 @@ func testUsers(t *testing.T, o Options) {
 	if err != nil {
 		t.Fatalf("GetUser(alice): %v", err)
 	}
-	check(t, "alice (unchanged by the duplicate)", got, wantUser(alice))
+	check(t, "alice (unchanged by the duplicate)", normUser(got), wantUser(alice))
 	users, err := s.ListUsers(ctx)
 	if err != nil {
 		t.Fatalf("ListUsers: %v", err)
 	}
-	check(t, "users by name", users, []store.UserRecord{wantUser(alice), wantUser(bob)})
+	check(t, "users by name", normUsers(users), []store.UserRecord{wantUser(alice), wantUser(bob)})
 }
 
+// testUserUpserts: Mutation.Users replaces whole rows (groups included) and
+// creates missing ones, and CreateUser still refuses a name taken that way.
+func testUserUpserts(t *testing.T, o Options) {
+	s := open(t, o)
+	ctx := context.Background()
+	alice := store.UserRecord{Name: "alice", Role: "user", PasswordHash: "h1", CreatedAt: at(0)}
+	if err := s.CreateUser(ctx, alice); err != nil {
+		t.Fatalf("CreateUser(alice): %v", err)
+	}
+	changed := store.UserRecord{Name: "alice", Role: "admin", PasswordHash: "h2", CreatedAt: at(1), Groups: []string{"ops"}}
+	carol := store.UserRecord{Name: "carol", Role: "user", PasswordHash: "h3", CreatedAt: at(2), Groups: []string{}}
+	apply(t, s, store.Mutation{Users: []store.UserRecord{changed, carol}})
+	users, err := s.ListUsers(ctx)
+	if err != nil {
+		t.Fatalf("ListUsers: %v", err)
+	}
+	check(t, "users after upsert", normUsers(users), []store.UserRecord{wantUser(changed), wantUser(carol)})
+
+	// Groups emptied: none come back.
+	changed.Groups = nil
+	apply(t, s, store.Mutation{Users: []store.UserRecord{changed}})
+	got, err := s.GetUser(ctx, "alice")
+	if err != nil {
+		t.Fatalf("GetUser(alice): %v", err)
+	}
+	check(t, "alice without groups", normUser(got), wantUser(changed))
+	if err = s.CreateUser(ctx, carol); !errors.Is(err, store.ErrExists) {
+		t.Errorf("CreateUser(carol) after an upsert: err = %v; want ErrExists", err)
+	}
+}
+
+// wantUser normalises an expected user: times in UTC, no groups as nil.
 func wantUser(u store.UserRecord) store.UserRecord {
 	u.CreatedAt = utc(u.CreatedAt)
+	return normUser(u)
+}
+
+// normUser maps an empty groups list to nil: a store may return either.
+func normUser(u store.UserRecord) store.UserRecord {
+	if len(u.Groups) == 0 {
+		u.Groups = nil
+	}
 	return u
+}
+
+func normUsers(us []store.UserRecord) []store.UserRecord {
+	out := make([]store.UserRecord, len(us))
+	for i, u := range us {
+		out[i] = normUser(u)
+	}
+	return out
 }
 
 func testSessions(t *testing.T, o Options) {

@@ -60,7 +60,30 @@ func node(name, state string) store.NodeRecord {
 		Facts:        []byte(`{"os":"linux","cpus":8}`),
 		RegisteredAt: at(1), LastSeen: at(2),
 		LockedBy: "admin", LockedAt: ptr(at(3)), LockReason: "disk swap", Draining: true,
+		Source: "pool-" + name, StateSince: at(4), Handle: "slurm:" + name,
 	}
+}
+
+// source is a node source with every field set.
+func source(name, owner string) store.SourceRecord {
+	return store.SourceRecord{
+		Name: name, Spec: []byte(fmt.Sprintf(`{"name":%q,"infrastructure":{"kind":"local"}}`, name)),
+		Status: "ACTIVE", Owner: owner, CreatedAt: at(5),
+		PolicyState: []byte{0, 1, 0xff, '{'}, // bytes, not text
+	}
+}
+
+// token is an enrollment token of src with every field set.
+func token(id, src string) store.EnrollTokenRecord {
+	return store.EnrollTokenRecord{
+		ID: id, Source: src, TokenHash: "hash-" + id, OneTime: true, ExpiresAt: ptr(at(60)),
+		CreatedBy: "alice", CreatedAt: at(6), Uses: 3, Description: "token " + id,
+	}
+}
+
+// credential is the credential of node, in src.
+func credential(node, src string) store.CredentialRecord {
+	return store.CredentialRecord{Node: node, Source: src, SecretHash: "secret-" + node, CreatedAt: at(7)}
 }
 
 // The want* helpers normalise expected records to what a store returns:
@@ -122,6 +145,7 @@ func wantTasks(ts ...store.TaskRecord) []store.TaskRecord {
 
 func wantNode(n store.NodeRecord) store.NodeRecord {
 	n.RegisteredAt, n.LastSeen, n.LockedAt = utc(n.RegisteredAt), utc(n.LastSeen), utcPtr(n.LockedAt)
+	n.StateSince = utc(n.StateSince)
 	n.Facts = nilIfEmpty(n.Facts)
 	return n
 }
@@ -131,6 +155,45 @@ func normNodes(ns []store.NodeRecord) []store.NodeRecord {
 	for i, n := range ns {
 		n.Facts = nilIfEmpty(n.Facts)
 		out[i] = n
+	}
+	return out
+}
+
+func wantSources(rs ...store.SourceRecord) []store.SourceRecord {
+	out := make([]store.SourceRecord, len(rs))
+	for i, r := range rs {
+		r.CreatedAt = utc(r.CreatedAt)
+		r.Spec, r.PolicyState = nilIfEmpty(r.Spec), nilIfEmpty(r.PolicyState)
+		out[i] = r
+	}
+	return out
+}
+
+// normSources maps empty specs and policy states to nil in records read
+// from a store.
+func normSources(rs []store.SourceRecord) []store.SourceRecord {
+	out := make([]store.SourceRecord, len(rs))
+	for i, r := range rs {
+		r.Spec, r.PolicyState = nilIfEmpty(r.Spec), nilIfEmpty(r.PolicyState)
+		out[i] = r
+	}
+	return out
+}
+
+func wantTokens(rs ...store.EnrollTokenRecord) []store.EnrollTokenRecord {
+	out := make([]store.EnrollTokenRecord, len(rs))
+	for i, r := range rs {
+		r.CreatedAt, r.ExpiresAt = utc(r.CreatedAt), utcPtr(r.ExpiresAt)
+		out[i] = r
+	}
+	return out
+}
+
+func wantCredentials(rs ...store.CredentialRecord) []store.CredentialRecord {
+	out := make([]store.CredentialRecord, len(rs))
+	for i, r := range rs {
+		r.CreatedAt = utc(r.CreatedAt)
+		out[i] = r
 	}
 	return out
 }

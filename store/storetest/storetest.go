@@ -56,6 +56,13 @@ func Run(t *testing.T, opts Options) {
 		{"DeleteNodes", testDeleteNodes},
 		{"NodeEvents", testNodeEvents},
 		{"RMSamples", testRMSamples},
+		{"UserUpserts", testUserUpserts},
+		{"Sources", testSources},
+		{"EnrollTokens", testEnrollTokens},
+		{"EnrollTokenHashUnique", testEnrollTokenHashUnique},
+		{"Credentials", testCredentials},
+		{"DeleteSourceKeepsRows", testDeleteSourceKeepsRows},
+		{"SourcesInOneApply", testSourcesInOneApply},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, opts) })

@@ -23,6 +23,12 @@ func assertUntouched(t *testing.T, s store.Store) {
 	if nodes, lerr := s.ListNodes(ctx); lerr != nil || len(nodes) != 0 {
 		t.Errorf("ListNodes after failed Apply = %v, %v; want none", nodes, lerr)
 	}
+	if sources, lerr := s.ListSources(ctx); lerr != nil || len(sources) != 0 {
+		t.Errorf("ListSources after failed Apply = %v, %v; want none", sources, lerr)
+	}
+	if users, lerr := s.ListUsers(ctx); lerr != nil || len(users) != 0 {
+		t.Errorf("ListUsers after failed Apply = %v, %v; want none", users, lerr)
+	}
 }
 
 // baseline commits job 1 with task 10.
@@ -42,6 +48,8 @@ func testAtomicDuplicateIndex(t *testing.T, o Options) {
 			JobStates: []store.JobStateUpdate{{ID: 1, State: "FINISHED", FinishedAt: ptr(at(1))}},
 			Tasks:     []store.TaskRecord{task(20, 2, 0, "PENDING"), task(11, 1, 1, "PENDING")},
 			Nodes:     []store.NodeRecord{node("n1", "FREE")},
+			Sources:   []store.SourceRecord{source("pool", "alice")},
+			Users:     []store.UserRecord{{Name: "alice", Role: "admin", CreatedAt: at(0)}},
 		},
 		store.Mutation{Tasks: []store.TaskRecord{task(21, 2, 0, "PENDING")}}, // same (job 2, index 0) as task 20
 	)
@@ -92,9 +100,11 @@ func testDurable(t *testing.T, o Options) {
 	j := job(1, "alice", "RUNNING")
 	tasks := []store.TaskRecord{fullTask(10, 1, 0), task(11, 1, 1, "PENDING")}
 	n := node("n1", "BUSY")
-	u := store.UserRecord{Name: "alice", Role: "admin", PasswordHash: "h", CreatedAt: at(0)}
+	u := store.UserRecord{Name: "alice", Role: "admin", PasswordHash: "h", CreatedAt: at(0), Groups: []string{"ops"}}
 	sess := store.SessionRecord{TokenHash: "tok", User: "alice", CreatedAt: at(0), ExpiresAt: at(60)}
-	apply(t, s, store.Mutation{Jobs: []store.JobRecord{j}, Tasks: tasks, Nodes: []store.NodeRecord{n}})
+	src, tok, cred := source("pool-n1", "alice"), token("t1", "pool-n1"), credential("n1", "pool-n1")
+	apply(t, s, store.Mutation{Jobs: []store.JobRecord{j}, Tasks: tasks, Nodes: []store.NodeRecord{n},
+		Sources: []store.SourceRecord{src}, EnrollTokens: []store.EnrollTokenRecord{tok}, Credentials: []store.CredentialRecord{cred}})
 	apply(t, s, store.Mutation{JobStates: []store.JobStateUpdate{{ID: 1, State: "FAILED", FinishedAt: ptr(at(40))}}})
 	if err := s.CreateUser(ctx, u); err != nil {
 		t.Fatalf("CreateUser: %v", err)
@@ -125,7 +135,10 @@ func testDurable(t *testing.T, o Options) {
 	if err != nil {
 		t.Fatalf("GetUser after reopen: %v", err)
 	}
-	check(t, "user after reopen", gotUser, wantUser(u))
+	check(t, "user after reopen", normUser(gotUser), wantUser(u))
+	check(t, "sources after reopen", listSources(t, r), wantSources(src))
+	check(t, "tokens after reopen", listTokens(t, r), wantTokens(tok))
+	check(t, "credentials after reopen", listCredentials(t, r), wantCredentials(cred))
 	gotSess, err := r.GetSession(ctx, "tok")
 	if err != nil {
 		t.Fatalf("GetSession after reopen: %v", err)

@@ -1,0 +1,172 @@
+package store_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"gorm.io/driver/sqlite"
+
+	"github.com/shrike-grid/shrike/store"
+)
+
+// oldSchema is the nodes and users tables as the release before node
+// sources created them (gorm's DDL, verbatim).
+var oldSchema = []string{
+	"CREATE TABLE `nodes` (`name` text,`state` text NOT NULL,`instance` text NOT NULL,`facts` blob," +
+		"`registered_at` datetime NOT NULL,`last_seen` datetime NOT NULL,`locked_by` text NOT NULL DEFAULT \"\"," +
+		"`locked_at` datetime,`lock_reason` text NOT NULL DEFAULT \"\",`draining` numeric NOT NULL DEFAULT false," +
+		"PRIMARY KEY (`name`))",
+	"CREATE TABLE `users` (`name` text,`role` text NOT NULL,`password_hash` text NOT NULL," +
+		"`created_at` datetime NOT NULL,PRIMARY KEY (`name`))",
+}
+
+// createOldDB writes a database with the old schema and one node and one
+// user in it.
+func createOldDB(t *testing.T, path string, registered, lastSeen time.Time) {
+	t.Helper()
+	db, err := sql.Open(sqlite.DriverName, path)
+	if err != nil {
+		t.Fatalf("open %s: %v", path, err)
+	}
+	defer func() { _ = db.Close() }()
+	ctx := context.Background()
+	for _, q := range oldSchema {
+		if _, err = db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	_, err = db.ExecContext(ctx, "INSERT INTO nodes (name, state, instance, facts, registered_at, last_seen, locked_by, "+
+		"locked_at, lock_reason, draining) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		"n1", "FREE", "i-1", []byte(`{"cpus":4}`), registered, lastSeen, "admin", nil, "disk", true)
+	if err != nil {
+		t.Fatalf("insert node: %v", err)
+	}
+	_, err = db.ExecContext(ctx, "INSERT INTO users (name, role, password_hash, created_at) VALUES (?, ?, ?, ?)",
+		"alice", "admin", "$argon2id$alice", registered)
+	if err != nil {
+		t.Fatalf("insert user: %v", err)
+	}
+}
+
+// TestMigrateFromOldSchema: a database of the release before node sources
+// opens; its node belongs to the "default" source, is in its state since it
+// was last seen and has no handle; its user has no groups; and the new
+// tables and columns work.
+func TestMigrateFromOldSchema(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	registered := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	lastSeen := registered.Add(time.Hour)
+	createOldDB(t, path, registered, lastSeen)
+
+	s, err := store.OpenSQLite(path, store.SQLiteOptions{})
+	if err != nil {
+		t.Fatalf("OpenSQLite(old schema): %v", err)
+	}
+	nodes, err := s.ListNodes(ctx)
+	if err != nil {
+		t.Fatalf("ListNodes: %v", err)
+	}
+	want := store.NodeRecord{Name: "n1", State: "FREE", Instance: "i-1", Facts: []byte(`{"cpus":4}`),
+		RegisteredAt: registered, LastSeen: lastSeen, LockedBy: "admin", LockReason: "disk", Draining: true,
+		Source: "default", StateSince: lastSeen}
+	if len(nodes) != 1 || !reflect.DeepEqual(nodes[0], want) {
+		t.Errorf("old node = %+v; want %+v", nodes, want)
+	}
+	u, err := s.GetUser(ctx, "alice")
+	if err != nil {
+		t.Fatalf("GetUser(alice): %v", err)
+	}
+	if u.Role != "admin" || u.PasswordHash != "$argon2id$alice" || len(u.Groups) != 0 {
+		t.Errorf("old user = %+v; want admin, its hash, no groups", u)
+	}
+
+	// New rows: a node with an empty source must stay so across a reopen
+	// (the backfill is for the rows older than the column, once).
+	u.Groups = []string{"ops"}
+	n2 := store.NodeRecord{Name: "n2", State: "DOWN", RegisteredAt: registered, LastSeen: registered, StateSince: lastSeen}
+	src := store.SourceRecord{Name: "pool", Status: "ACTIVE", CreatedAt: registered}
+	if err = s.Apply(ctx, store.Mutation{Users: []store.UserRecord{u}, Nodes: []store.NodeRecord{n2}, Sources: []store.SourceRecord{src}}); err != nil {
+		t.Fatalf("Apply after migration: %v", err)
+	}
+	if err = s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	r, err := store.OpenSQLite(path, store.SQLiteOptions{})
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	defer func() { _ = r.Close() }()
+	nodes, err = r.ListNodes(ctx)
+	if err != nil {
+		t.Fatalf("ListNodes after reopen: %v", err)
+	}
+	if len(nodes) != 2 || !reflect.DeepEqual(nodes[1], n2) || nodes[0].Source != "default" {
+		t.Errorf("nodes after reopen = %+v; want n1 (default) and %+v", nodes, n2)
+	}
+	if got, gerr := r.GetUser(ctx, "alice"); gerr != nil || !reflect.DeepEqual(got.Groups, []string{"ops"}) {
+		t.Errorf("alice after reopen = %+v, %v; want groups [ops]", got, gerr)
+	}
+	if got, lerr := r.ListSources(ctx); lerr != nil || len(got) != 1 || got[0].Name != "pool" {
+		t.Errorf("sources after reopen = %+v, %v; want pool", got, lerr)
+	}
+}
+
+// TestMigratedSchemaMatchesNew: the migrated nodes and users tables have
+// the columns, types, nullability and defaults of freshly created ones.
+func TestMigratedSchemaMatchesNew(t *testing.T) {
+	dir := t.TempDir()
+	oldPath, newPath := filepath.Join(dir, "old.db"), filepath.Join(dir, "new.db")
+	createOldDB(t, oldPath, time.Unix(0, 0).UTC(), time.Unix(60, 0).UTC())
+	for _, p := range []string{oldPath, newPath} {
+		s, err := store.OpenSQLite(p, store.SQLiteOptions{})
+		if err != nil {
+			t.Fatalf("OpenSQLite(%s): %v", p, err)
+		}
+		if err = s.Close(); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+	}
+	for _, table := range []string{"nodes", "users"} {
+		got, want := columns(t, oldPath, table), columns(t, newPath, table)
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s migrated:\n%s\nnew:\n%s", table, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	}
+}
+
+// columns describes table's columns (name, type, not null, default, key),
+// sorted by name (added columns come last in a migrated table).
+func columns(t *testing.T, path, table string) []string {
+	t.Helper()
+	db, err := sql.Open(sqlite.DriverName, path)
+	if err != nil {
+		t.Fatalf("open %s: %v", path, err)
+	}
+	defer func() { _ = db.Close() }()
+	rows, err := db.QueryContext(context.Background(),
+		"SELECT name, type, \"notnull\", COALESCE(dflt_value, 'NULL'), pk FROM pragma_table_info(?) ORDER BY name", table)
+	if err != nil {
+		t.Fatalf("table_info(%s): %v", table, err)
+	}
+	defer func() { _ = rows.Close() }()
+	var out []string
+	for rows.Next() {
+		var name, typ, dflt string
+		var notNull, pk int
+		if err = rows.Scan(&name, &typ, &notNull, &dflt, &pk); err != nil {
+			t.Fatalf("scan: %v", err)
+		}
+		out = append(out, fmt.Sprintf("%s %s notnull=%d default=%s pk=%d", name, typ, notNull, dflt, pk))
+	}
+	if err = rows.Err(); err != nil {
+		t.Fatalf("rows: %v", err)
+	}
+	return out
+}
