@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -70,6 +71,9 @@ kill_grace: 2s
 schedule_interval: 200ms
 request_timeout: 2s
 sqlite_synchronous: NORMAL
+policy_interval: 300ms
+infra_check_interval: 500ms
+deploy_timeout: 30s
 `
 
 func newGrid(t *testing.T) *grid {
@@ -126,7 +130,7 @@ func (g *grid) killServer() {
 // startNode starts a node agent process.
 func (g *grid) startNode(name string, slots int, extra ...string) *exec.Cmd {
 	g.t.Helper()
-	args := append([]string{"node", "--server", g.natsURL(), "--token-file", filepath.Join(g.dataDir, "node-token"),
+	args := append([]string{"node", "--server", g.url(), "--token-file", filepath.Join(g.dataDir, "node-token"),
 		"--name", name, "--slots", fmt.Sprint(slots), "--cpus", fmt.Sprint(slots),
 		"--work-dir", filepath.Join(g.dir, "node-"+name), "--log-level", "warn"}, extra...)
 	cmd := exec.Command(shrikeBin, args...)
@@ -138,7 +142,8 @@ func (g *grid) startNode(name string, slots int, extra ...string) *exec.Cmd {
 	return cmd
 }
 
-// waitNodes waits until the named nodes are registered and alive.
+// waitNodes waits until the named nodes are registered and ready (FREE or
+// BUSY).
 func (g *grid) waitNodes(names ...string) {
 	g.t.Helper()
 	waitFor(g.t, 15*time.Second, "nodes "+strings.Join(names, ","), func() bool {
@@ -148,7 +153,7 @@ func (g *grid) waitNodes(names ...string) {
 		}
 		alive := map[string]bool{}
 		for _, n := range nodes {
-			alive[n.Name] = n.State != api.NodeDown
+			alive[n.Name] = n.State == api.NodeFree || n.State == api.NodeBusy
 		}
 		for _, n := range names {
 			if !alive[n] {
@@ -171,8 +176,39 @@ func (g *grid) stopAll() {
 		_ = g.server.Process.Signal(syscall.SIGTERM)
 		waitExit(g.server, 10*time.Second)
 	}
+	// Agents the server started (local node sources) outlive it by design.
+	killProcessesUnder(g.dataDir)
 	if g.t.Failed() {
 		dumpLogs(g.t, g.dir)
+	}
+}
+
+// processesUnder returns the PIDs of processes whose command line names a
+// path under dir.
+func processesUnder(dir string) []int {
+	var out []int
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err == nil && bytes.Contains(cmdline, []byte(dir+"/")) {
+			stat, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+			if i := bytes.LastIndexByte(stat, ')'); i > 0 && i+2 < len(stat) && stat[i+2] == 'Z' {
+				continue // a zombie: gone, waiting to be reaped
+			}
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+func killProcessesUnder(dir string) {
+	for _, pid := range processesUnder(dir) {
+		_ = syscall.Kill(-pid, syscall.SIGKILL)
+		_ = syscall.Kill(pid, syscall.SIGKILL)
 	}
 }
 

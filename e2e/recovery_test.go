@@ -131,7 +131,7 @@ func TestServerRestartLosesNothing(t *testing.T) {
 // clear message.
 func TestWrongNodeToken(t *testing.T) {
 	g := newGrid(t)
-	cmd := exec.Command(shrikeBin, "node", "--server", g.natsURL(), "--token", "not-the-token", "--name", "intruder", "--work-dir", t.TempDir())
+	cmd := exec.Command(shrikeBin, "node", "--server", g.url(), "--token", "not-the-token", "--name", "intruder", "--work-dir", t.TempDir())
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	done := make(chan error, 1)

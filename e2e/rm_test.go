@@ -64,7 +64,7 @@ func TestNodeOperations(t *testing.T) {
 			events = append(events, e.Event)
 		}
 	}
-	if want := "registered,locked,unlocked,draining,removed"; code != 0 || strings.Join(events, ",") != want {
+	if want := "registered,ready,locked,unlocked,draining,removed"; code != 0 || strings.Join(events, ",") != want {
 		t.Errorf("rm events: code %d, n1 events %v, want %s\n%s", code, events, want, evOut)
 	}
 	statsOut, code := g.cli("rm", "stats", "--json")

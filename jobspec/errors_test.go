@@ -119,6 +119,9 @@ func TestParseErrors(t *testing.T) {
 		{"walltime zero seconds", scriptTask("walltime: 0"), []want{{"tasks[0].walltime", "more than 0"}}},
 		{"walltime too long", scriptTask("walltime: 400d"), []want{{"tasks[0].walltime", "at most 365d"}}},
 		{"walltime list", scriptTask("walltime: [1]"), []want{{"tasks[0].walltime", "got a list"}}},
+		{"node token bad", scriptTask("node_token: gpu team"), []want{{"tasks[0].node_token", `invalid node token "gpu team"`}}},
+		{"node token list", scriptTask("node_token: [gpu]"), []want{{"tasks[0].node_token", "must be a string"}}},
+		{"job node token bad", "name: j\nnode_token: \"-x\"\ntasks: [{name: t, script: x}]\n", []want{{"node_token", `invalid node token "-x"`}}},
 
 		// Unknown fields.
 		{"top-level typo", "nmae: a\ntasks: [{name: t, script: x}]\n",

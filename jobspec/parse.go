@@ -1,6 +1,7 @@
 package jobspec
 
 import (
+	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -15,7 +16,7 @@ const (
 	MaxTasks         = 10000 // tasks in one job
 )
 
-var jobFields = []string{"name", "priority", "variables", "tasks"}
+var jobFields = []string{"name", "priority", "variables", "node_token", "tasks"}
 
 // Parse reads a job document, YAML or JSON, validates all of it and returns
 // the job in canonical form with defaults applied. It reports every problem
@@ -53,12 +54,33 @@ func (p *parser) job(n *yaml.Node) api.JobSpec {
 	if v := m["variables"]; v != nil {
 		spec.Variables = p.envMap("variables", v)
 	}
+	jobToken := ""
+	if v := m["node_token"]; v != nil {
+		jobToken = p.nodeToken("node_token", v)
+	}
 	if v := m["tasks"]; v == nil {
 		p.errorf("tasks", n, "required field is missing")
 	} else {
 		spec.Tasks = p.tasks(v)
 	}
+	for i := range spec.Tasks {
+		if spec.Tasks[i].NodeToken == "" {
+			spec.Tasks[i].NodeToken = jobToken // the job's default
+		}
+	}
 	return spec
+}
+
+var nodeTokenRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+
+// nodeToken reads a node token name.
+func (p *parser) nodeToken(path string, n *yaml.Node) string {
+	s, ok := p.str(path, n)
+	if ok && !nodeTokenRE.MatchString(s) {
+		p.errorf(path, n, "invalid node token %q: use 1 to 64 letters, digits, '_', '.' and '-', starting with a letter or digit", s)
+		return ""
+	}
+	return s
 }
 
 // jobName reads the job's name: 1 to MaxJobNameLength printable characters.

@@ -122,3 +122,13 @@ func assertRoundTrip(t *testing.T, spec api.JobSpec) {
 		t.Fatalf("round trip changed the spec:\n got %#v\nwant %#v\njson: %s", again, spec, data)
 	}
 }
+
+func TestNodeTokenDefaultsFromTheJob(t *testing.T) {
+	spec, errs := Parse([]byte("name: j\nnode_token: lab\ntasks:\n- {name: a, script: x}\n- {name: b, script: x, node_token: gpu}\n"))
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	if spec.Tasks[0].NodeToken != "lab" || spec.Tasks[1].NodeToken != "gpu" {
+		t.Fatalf("node tokens: %q %q, want lab (the job's) and gpu (the task's own)", spec.Tasks[0].NodeToken, spec.Tasks[1].NodeToken)
+	}
+}

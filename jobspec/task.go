@@ -9,7 +9,7 @@ import (
 )
 
 var taskFields = []string{
-	"name", "command", "script", "lua", "env", "depends_on", "resources", "max_attempts", "walltime",
+	"name", "command", "script", "lua", "env", "depends_on", "resources", "max_attempts", "walltime", "node_token",
 }
 
 // programFields are the ways to say what a task runs; exactly one is set.
@@ -59,6 +59,9 @@ func (p *parser) task(i int, n *yaml.Node) (api.TaskSpec, taskRefs) {
 	}
 	if v := m["walltime"]; v != nil {
 		spec.Walltime = p.walltime(join(path, "walltime"), v)
+	}
+	if v := m["node_token"]; v != nil {
+		spec.NodeToken = p.nodeToken(join(path, "node_token"), v)
 	}
 	return spec, refs
 }

@@ -20,9 +20,10 @@ import (
 	"github.com/shrike-grid/shrike/api"
 )
 
-// ErrBadToken means the server refused this node's credentials. It is
-// permanent: retrying with the same token cannot succeed.
-var ErrBadToken = errors.New("the server refused the node token (check --token; the server writes it to <data-dir>/node-token)")
+// ErrBadToken means the server refused this node's credentials (its
+// secret, or the enrollment token of a join). It is permanent: retrying
+// with the same credentials cannot succeed.
+var ErrBadToken = errors.New("the server refused the node's credentials (if the node was removed or its credentials revoked, delete the credentials file and join again with a new enrollment token)")
 
 // ErrRemoved is returned by Run when an admin removed the node from the
 // grid (`shrike node rm`): its tasks were killed and the agent should exit.
@@ -53,11 +54,14 @@ type Agent struct {
 	hbSeq      uint64 // heartbeat sequence, session goroutine only
 	attempts   sync.WaitGroup
 
-	// mu guards running and closing. Lock order: mu before outbox.mu;
-	// attempt.mu is never taken while holding mu.
-	mu      sync.Mutex
-	running map[api.TaskKey]*attempt
-	closing bool
+	// mu guards running, closing and suspended. Lock order: mu before
+	// outbox.mu; attempt.mu is never taken while holding mu.
+	mu        sync.Mutex
+	running   map[api.TaskKey]*attempt
+	closing   bool
+	suspended bool // the server suspended the node's tasks (SuspendRequest)
+
+	ownerErr string // the last owner-reading error logged, session goroutine only
 }
 
 // New checks cfg, fills in its defaults, kills the tasks an earlier run of
@@ -88,6 +92,9 @@ func New(cfg Config) (*Agent, error) {
 		left:       make(chan string, 1),
 		closed:     make(chan struct{}),
 		running:    make(map[api.TaskKey]*attempt),
+	}
+	if tc, ok := cfg.OwnerSource.(taskCounter); ok {
+		tc.bindTasks(a.activeAttempts)
 	}
 	for _, d := range []string{a.tasksDir, a.logsDir} {
 		if mkErr := os.MkdirAll(d, 0o700); mkErr != nil {

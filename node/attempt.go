@@ -16,6 +16,10 @@ import (
 // does not reuse the group id, so that last signal cannot reach a stranger
 // unless the group is already empty and its id was recycled in the
 // microseconds between — an accepted, documented race.
+//
+// A suspended attempt's group is stopped (SIGSTOP) and its walltime clock
+// is paused: the timer is disarmed and the time left kept, to be armed
+// again on resume, so the deadline moves by the time spent suspended.
 type attempt struct {
 	spec    api.StartTask
 	ref     api.TaskRef
@@ -29,6 +33,12 @@ type attempt struct {
 	reason    api.Outcome // killed or walltime once asked to stop, else ""
 	noResult  bool        // end without a result (agent shutdown)
 	killTimer *time.Timer // SIGKILL after the grace period
+
+	suspended   bool          // stopped by a suspend, or to be stopped as it starts
+	hasWalltime bool          // the attempt has a walltime and its clock was started
+	wallLeft    time.Duration // walltime left, while the clock is paused
+	wallEnd     time.Time     // when the walltime ends, while the clock runs
+	wallTimer   *time.Timer   // nil while the clock is paused
 }
 
 // stop asks the attempt to end with the given outcome: SIGTERM to its
@@ -53,15 +63,32 @@ func (at *attempt) stop(reason api.Outcome, noResult bool) {
 	}
 }
 
-// started records the process group; a stop requested before the start
-// takes effect now.
-func (at *attempt) started(pid int) {
+// started records the process group and starts the walltime clock (if
+// walltime > 0). A suspend or stop requested before the start takes
+// effect now.
+func (at *attempt) started(pid int, walltime time.Duration) {
 	at.mu.Lock()
 	defer at.mu.Unlock()
 	at.pgid = pid
+	if at.suspended {
+		_ = syscall.Kill(-pid, syscall.SIGSTOP)
+	}
+	if walltime > 0 {
+		at.hasWalltime = true
+		at.wallLeft = walltime
+		if !at.suspended {
+			at.armWalltimeLocked()
+		}
+	}
 	if at.reason != "" {
 		at.terminateLocked()
 	}
+}
+
+// armWalltimeLocked starts the walltime clock with the time left.
+func (at *attempt) armWalltimeLocked() {
+	at.wallEnd = time.Now().Add(at.wallLeft)
+	at.wallTimer = time.AfterFunc(at.wallLeft, func() { at.stop(api.OutcomeWalltime, false) })
 }
 
 // stopRequested returns the reason a stop was asked for, or "".
@@ -71,9 +98,15 @@ func (at *attempt) stopRequested() api.Outcome {
 	return at.reason
 }
 
+// terminateLocked sends SIGTERM to the group, then SIGCONT if it is
+// suspended so that it can act on it, and arms the SIGKILL timer.
 func (at *attempt) terminateLocked() {
 	pgid := at.pgid
 	_ = syscall.Kill(-pgid, syscall.SIGTERM)
+	if at.suspended {
+		_ = syscall.Kill(-pgid, syscall.SIGCONT)
+		at.suspended = false
+	}
 	at.killTimer = time.AfterFunc(at.grace, func() {
 		at.mu.Lock()
 		defer at.mu.Unlock()
@@ -91,6 +124,9 @@ func (at *attempt) exit() (reason api.Outcome, noResult bool) {
 	at.exited = true
 	if at.killTimer != nil {
 		at.killTimer.Stop()
+	}
+	if at.wallTimer != nil {
+		at.wallTimer.Stop()
 	}
 	pgid := at.pgid
 	reason, noResult = at.reason, at.noResult

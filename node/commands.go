@@ -35,13 +35,13 @@ func (a *Agent) handleCommand(m *nats.Msg) {
 // command executes one decoded Command.
 func (a *Agent) command(cmd api.Command) api.CommandReply {
 	n := 0
-	for _, set := range []bool{cmd.Start != nil, cmd.Kill != nil, cmd.FetchLog != nil, cmd.Leave != nil} {
+	for _, set := range []bool{cmd.Start != nil, cmd.Kill != nil, cmd.FetchLog != nil, cmd.Leave != nil, cmd.Suspend != nil} {
 		if set {
 			n++
 		}
 	}
 	if n != 1 {
-		return api.CommandReply{Error: api.Errorf(api.CodeBadRequest, "a command must set exactly one of start, kill, fetch_log and leave")}
+		return api.CommandReply{Error: api.Errorf(api.CodeBadRequest, "a command must set exactly one of start, kill, fetch_log, leave and suspend")}
 	}
 	switch {
 	case cmd.Leave != nil:
@@ -53,6 +53,8 @@ func (a *Agent) command(cmd api.Command) api.CommandReply {
 		return api.CommandReply{}
 	case cmd.Start != nil:
 		return a.startTasks(cmd.Start.Tasks)
+	case cmd.Suspend != nil:
+		return a.suspendTasks(*cmd.Suspend)
 	case cmd.Kill != nil:
 		found := a.killAttempts(cmd.Kill.Tasks)
 		if len(found) > 0 {

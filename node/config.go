@@ -28,14 +28,18 @@ const (
 
 // Config is the node agent's configuration. The zero value of every field
 // except ServerURL, Token and WorkDir means "use the default".
+//
+// ServerURL, Token and Name normally come from the node's credentials
+// (api.NodeCredentials: NATSURL, Secret, Name; see ReadCredentials and
+// Join).
 type Config struct {
 	// ServerURL is the server's NATS URL (nats://host:4222).
 	ServerURL string
-	// Token is the node enrollment token; the server writes it to
-	// <data-dir>/node-token.
+	// Token is the node's NATS password: the secret of its credentials.
 	Token string
-	// Name is the node's name in subjects and file names; it must pass
-	// api.ValidateNodeName. Default: the host name, sanitised.
+	// Name is the node's name in subjects and file names and its NATS
+	// user; it must pass api.ValidateNodeName. Default: the host name,
+	// sanitised.
 	Name string
 	// CPUs is the number of CPUs reported. Default: runtime.NumCPU().
 	CPUs int
@@ -67,6 +71,10 @@ type Config struct {
 	// LuaRunner is the argv prefix that runs a Lua task file (the file is
 	// appended). Default: [os.Executable(), "node", "run-lua"].
 	LuaRunner []string
+	// OwnerSource, if set, is read at every heartbeat and reported as
+	// Heartbeat.Owner (workstations: --watch-owner, --owner-file). nil:
+	// the agent does not watch its owner.
+	OwnerSource OwnerSource
 	// Logger receives the agent's logs. Default: discard.
 	Logger *slog.Logger
 }
@@ -79,7 +87,7 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("server URL is required (--server)"))
 	}
 	if c.Token == "" {
-		errs = append(errs, errors.New("node token is required (--token; the server writes it to <data-dir>/node-token)"))
+		errs = append(errs, errors.New("node secret is required (from the node's credentials: join first)"))
 	}
 	if c.Name != "" {
 		if err := api.ValidateNodeName(c.Name); err != nil {

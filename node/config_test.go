@@ -14,7 +14,7 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 	if err == nil {
 		t.Fatal("Validate: want an error")
 	}
-	for _, want := range []string{"server URL", "token", "invalid node name", "work directory", "cpus", "slots", "kill grace", "tag 1"} {
+	for _, want := range []string{"server URL", "secret", "invalid node name", "work directory", "cpus", "slots", "kill grace", "tag 1"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate error %q does not mention %q", err, want)
 		}

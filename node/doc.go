@@ -1,7 +1,8 @@
-// Package node is the Shrike node agent: it joins the server over NATS,
-// reports the host's facts, heartbeats its full state, runs the task
-// attempts the server starts, streams their output and reports their
-// results through an on-disk outbox.
+// Package node is the Shrike node agent: it joins the server (once, over
+// REST, for credentials of its own), connects over NATS, reports the host's
+// facts, heartbeats its full state, runs the task attempts the server
+// starts, streams their output and reports their results through an
+// on-disk outbox.
 //
 // # Pipeline of one attempt
 //
@@ -26,6 +27,40 @@
 // every attempt still running or holding an unacknowledged result, and the
 // server answers with corrections (kill these, register again). Repeats are
 // harmless on both sides.
+//
+// # Credentials
+//
+// Each node has credentials of its own (api.NodeCredentials: name, source,
+// secret, NATS URL), kept in a file of mode 0600, <work>/credentials.json
+// by default. A node without them joins first: Join trades an enrollment
+// token of a node source (`shrike source token create`) for them at the
+// server's REST URL (`POST /api/v1/nodes/join`, no login), and
+// WriteCredentials stores them atomically. The agent then connects to NATS
+// with its name as user and its secret as password (Config.Name, Token,
+// ServerURL). ReadCredentials refuses a file that group or others may
+// read. Tasks run as the agent's user, so they could read the file: the
+// agent keeps the secret out of their environment, not out of their reach.
+//
+// # Suspend and resume
+//
+// A Suspend command SIGSTOPs the process group of every running attempt
+// (Resume: SIGCONTs them) and pauses their walltime clocks, so the
+// deadline moves by the time spent suspended. The node stays suspended
+// until resumed: attempts started meanwhile are stopped as soon as they
+// start (a few instructions may run first), and heartbeats say Suspended.
+// A stop (kill, walltime, shutdown) of a suspended attempt sends SIGCONT
+// right after SIGTERM so the task can act on it.
+//
+// # Owner watching
+//
+// On a workstation the agent may report what its owner is doing
+// (Heartbeat.Owner: input idle time and the load not caused by grid
+// tasks), read from Config.OwnerSource at every heartbeat: ProcOwner reads
+// /proc/interrupts, the access times of input devices and terminals and
+// /proc/loadavg (see its doc for the approximations); OwnerFile reads a
+// JSON reading from a file that something else keeps up to date. The
+// server's workstation policy decides what to do with it (suspend,
+// resume, release).
 //
 // # Durability
 //
@@ -76,10 +111,11 @@
 //
 // # Locks
 //
-// Agent.mu guards the running set; it may be held while taking outbox.mu,
-// never the other way round. outbox.jmu (the journal) is taken before
-// outbox.mu and never under Agent.mu, so Agent.mu never waits for the disk.
-// attempt.mu is never taken under Agent.mu.
+// Agent.mu guards the running set and the suspended flag; it may be held
+// while taking outbox.mu, never the other way round. outbox.jmu (the
+// journal) is taken before outbox.mu and never under Agent.mu, so Agent.mu
+// never waits for the disk. attempt.mu is never taken under Agent.mu.
+// ProcOwner.mu may be held while taking Agent.mu (its task count).
 // An attempt's result enters the outbox before the attempt leaves the
 // running set, so the reported state never misses it.
 package node

@@ -35,11 +35,12 @@ func (a *Agent) admit(t api.StartTask) (accepted bool, reason string) {
 		grace = time.Duration(t.KillGrace)
 	}
 	at := &attempt{
-		spec:    t,
-		ref:     t.TaskRef,
-		dir:     a.workDir(k),
-		logPath: a.logPath(k),
-		grace:   grace,
+		spec:      t,
+		ref:       t.TaskRef,
+		dir:       a.workDir(k),
+		logPath:   a.logPath(k),
+		grace:     grace,
+		suspended: a.suspended, // a suspended node starts its tasks stopped
 	}
 	a.running[k] = at
 	a.attempts.Add(1)
@@ -110,20 +111,12 @@ func (a *Agent) execute(at *attempt) api.TaskResult {
 		return end(noResult)
 	}
 	_ = logFile.Close() // the child holds its own descriptors
-	at.started(cmd.Process.Pid)
-
-	var wall *time.Timer
-	if w := time.Duration(at.spec.Walltime); w > 0 {
-		wall = time.AfterFunc(w, func() { at.stop(api.OutcomeWalltime, false) })
-	}
+	at.started(cmd.Process.Pid, time.Duration(at.spec.Walltime))
 	// Short tasks end before the first poll and never start a ticker.
 	tailTimer := time.AfterFunc(a.cfg.LogPollInterval, tl.loop)
 
 	waitErr := cmd.Wait()
 	res.FinishedAt = time.Now()
-	if wall != nil {
-		wall.Stop()
-	}
 	reason, noResult := at.exit()
 	if !tailTimer.Stop() {
 		tl.stopLoop() // the loop started: let it finish its current pass

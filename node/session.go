@@ -106,6 +106,7 @@ func (a *Agent) register(ctx context.Context) (time.Duration, error) {
 func (a *Agent) heartbeat(ctx context.Context) error {
 	a.hbSeq++
 	_, free := readMeminfo(procMeminfo)
+	now := time.Now()
 	hb := api.Heartbeat{
 		Name:       a.cfg.Name,
 		Instance:   a.instance,
@@ -114,6 +115,8 @@ func (a *Agent) heartbeat(ctx context.Context) error {
 		Load1:      readLoad1(procLoadavg),
 		DiskFree:   diskFree(a.cfg.WorkDir),
 		Running:    a.Running(),
+		Owner:      a.readOwner(now),
+		Suspended:  a.isSuspended(),
 	}
 	var reply api.HeartbeatReply
 	if err := a.request(ctx, api.SubjectHeartbeat(a.cfg.Name), hb, &reply); err != nil {

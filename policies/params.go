@@ -230,7 +230,9 @@ func (v *Values) Duration(name string) time.Duration { return v.v.duration(name)
 func (v *Values) Has(name string) bool { return v.v.has(name) }
 
 // Check records "params.<name>: <message>" unless ok.
-func (v *Values) Check(ok bool, name, format string, args ...any) { v.v.check(ok, name, format, args...) }
+func (v *Values) Check(ok bool, name, format string, args ...any) {
+	v.v.check(ok, name, format, args...)
+}
 
 // Errors returns every problem found.
 func (v *Values) Errors() []api.FieldError { return v.v.errors() }

@@ -29,6 +29,18 @@ var protectedRoutes = []struct{ method, path string }{
 	{"GET", "/api/v1/rm/history"},
 	{"POST", "/api/v1/users"},
 	{"GET", "/api/v1/users"},
+	{"GET", "/api/v1/infrastructures"},
+	{"GET", "/api/v1/policies"},
+	{"GET", "/api/v1/node-sources"},
+	{"POST", "/api/v1/node-sources"},
+	{"GET", "/api/v1/node-sources/lab"},
+	{"PATCH", "/api/v1/node-sources/lab"},
+	{"DELETE", "/api/v1/node-sources/lab"},
+	{"POST", "/api/v1/node-sources/lab/deploy"},
+	{"POST", "/api/v1/node-sources/lab/undeploy"},
+	{"POST", "/api/v1/node-sources/lab/tokens"},
+	{"GET", "/api/v1/node-sources/lab/tokens"},
+	{"DELETE", "/api/v1/node-sources/lab/tokens/tok-1"},
 }
 
 func TestEveryRouteNeedsAToken(t *testing.T) {

@@ -20,6 +20,7 @@ func TestErrorCodeMapping(t *testing.T) {
 		{api.Errorf(api.CodeBadRequest, "bad"), http.StatusBadRequest, api.CodeBadRequest},
 		{api.Invalid([]api.FieldError{{Field: "x", Message: "bad"}}), http.StatusBadRequest, api.CodeInvalid},
 		{api.Errorf(api.CodeUnauthorized, "who?"), http.StatusUnauthorized, api.CodeUnauthorized},
+		{api.Errorf(api.CodeBadToken, "spent"), http.StatusUnauthorized, api.CodeBadToken},
 		{api.Errorf(api.CodeForbidden, "no"), http.StatusForbidden, api.CodeForbidden},
 		{api.Errorf(api.CodeNotFound, "gone"), http.StatusNotFound, api.CodeNotFound},
 		{api.Errorf(api.CodeConflict, "clash"), http.StatusConflict, api.CodeConflict},

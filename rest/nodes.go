@@ -9,13 +9,11 @@ import (
 	"github.com/shrike-grid/shrike/api"
 )
 
-// nodeStates are the states GET /nodes accepts in its state filter.
-var nodeStates = []api.NodeState{api.NodeFree, api.NodeBusy, api.NodeDown}
-
-// nodeFilter is what GET /nodes?state=&locked= keeps.
+// nodeFilter is what GET /nodes?state=&locked=&source= keeps.
 type nodeFilter struct {
-	states []api.NodeState
-	locked *bool // nil: locked or not
+	states  []api.NodeState
+	locked  *bool    // nil: locked or not
+	sources []string // empty: any source
 }
 
 // keep reports whether n passes the filter.
@@ -23,11 +21,14 @@ func (f nodeFilter) keep(n api.Node) bool {
 	if len(f.states) > 0 && !slices.Contains(f.states, n.State) {
 		return false
 	}
+	if len(f.sources) > 0 && !slices.Contains(f.sources, n.Source) {
+		return false
+	}
 	return f.locked == nil || *f.locked == (n.Locked != nil)
 }
 
-// listNodes answers GET /api/v1/nodes?state=&locked=. The Backend lists
-// every node; the filters are applied here.
+// listNodes answers GET /api/v1/nodes?state=&locked=&source=. The Backend
+// lists every node; the filters are applied here.
 func (s *server) listNodes(c *gin.Context) {
 	f, errs := readNodeFilter(c)
 	if len(errs) > 0 {
@@ -48,8 +49,9 @@ func (s *server) listNodes(c *gin.Context) {
 	c.JSON(http.StatusOK, kept)
 }
 
-// readNodeFilter reads the filters of GET /nodes. States may repeat
-// (state=A&state=B) or be comma-separated (state=A,B), in any case.
+// readNodeFilter reads the filters of GET /nodes. States and sources may
+// repeat (state=A&state=B) or be comma-separated (state=A,B); states in
+// any case.
 func readNodeFilter(c *gin.Context) (nodeFilter, []api.FieldError) {
 	var (
 		f    nodeFilter
@@ -59,7 +61,7 @@ func readNodeFilter(c *gin.Context) (nodeFilter, []api.FieldError) {
 		st, ok := parseNodeState(part)
 		if !ok {
 			errs = append(errs, api.FieldError{Field: "state",
-				Message: "unknown node state " + strings.ToUpper(part) + ": want one of FREE, BUSY, DOWN"})
+				Message: "unknown node state " + strings.ToUpper(part) + ": want one of " + nodeStateNames()})
 			continue
 		}
 		f.states = append(f.states, st)
@@ -68,17 +70,27 @@ func readNodeFilter(c *gin.Context) (nodeFilter, []api.FieldError) {
 		locked := queryBool(c, "locked", &errs)
 		f.locked = &locked
 	}
+	f.sources = queryList(c, "source")
 	return f, errs
 }
 
 // parseNodeState reads a node state name, case-insensitively.
 func parseNodeState(s string) (api.NodeState, bool) {
-	for _, st := range nodeStates {
+	for _, st := range api.NodeStates {
 		if strings.EqualFold(s, string(st)) {
 			return st, true
 		}
 	}
 	return "", false
+}
+
+// nodeStateNames lists the node states for error messages.
+func nodeStateNames() string {
+	names := make([]string, len(api.NodeStates))
+	for i, st := range api.NodeStates {
+		names[i] = string(st)
+	}
+	return strings.Join(names, ", ")
 }
 
 // nodeName reads the :id path parameter, a node name.

@@ -12,13 +12,13 @@ import (
 )
 
 // threeNodes sets up w1 FREE, w2 BUSY running one task, w3 DOWN and
-// locked.
+// locked; w1 and w3 belong to node source lab, w2 to cloud.
 func threeNodes(h *harness) {
 	h.fake.SetNodes(
-		api.Node{Name: "w1", State: api.NodeFree, Hostname: "host1", CPUs: 8, Slots: 8, Memory: 16 << 30},
-		api.Node{Name: "w2", State: api.NodeBusy, CPUs: 4, Slots: 1, UsedCPU: 4, Memory: 8 << 30, UsedMemory: 1 << 30,
+		api.Node{Name: "w1", State: api.NodeFree, Hostname: "host1", CPUs: 8, Slots: 8, Memory: 16 << 30, Source: "lab"},
+		api.Node{Name: "w2", State: api.NodeBusy, Source: "cloud", CPUs: 4, Slots: 1, UsedCPU: 4, Memory: 8 << 30, UsedMemory: 1 << 30,
 			RunningTasks: []api.TaskRef{{TaskID: 7, Attempt: 1, JobID: 3, Task: "build"}}},
-		api.Node{Name: "w3", State: api.NodeDown, CPUs: 2, Slots: 2, Draining: true,
+		api.Node{Name: "w3", State: api.NodeDown, Source: "lab", CPUs: 2, Slots: 2, Draining: true,
 			Locked: &api.NodeLock{By: "root", At: time.Unix(0, 0).UTC(), Reason: "disk"}},
 	)
 }
@@ -56,6 +56,10 @@ func TestListNodesFilters(t *testing.T) {
 		"bare locked":      {"?locked", []string{"w3"}},
 		"not locked":       {"?locked=false", []string{"w1", "w2"}},
 		"state and locked": {"?state=FREE,BUSY&locked=true", []string{}},
+		"source":           {"?source=lab", []string{"w1", "w3"}},
+		"sources":          {"?source=cloud&source=nope", []string{"w2"}},
+		"source and state": {"?source=lab,cloud&state=busy,DOWN", []string{"w2", "w3"}},
+		"new state":        {"?state=lost,to_be_removed", []string{}},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

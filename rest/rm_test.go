@@ -24,7 +24,7 @@ func TestRMStats(t *testing.T) {
 		Locked:   1,
 		Draining: 1, Slots: 9, UsedSlots: 1, CPUs: 12, UsedCPU: 4, // w3 is DOWN: no capacity
 		Memory: 24 << 30, UsedMem: 1 << 30,
-		BySource: map[string]int{"default": 3},
+		BySource: map[string]int{"lab": 2, "cloud": 1},
 	}
 	if !reflect.DeepEqual(st, want) {
 		t.Errorf("stats = %+v\nwant    %+v", st, want)

@@ -60,14 +60,16 @@ func New(b Backend, opts Options) http.Handler {
 	return r
 }
 
-// routes registers every route. Only /healthz, the web page and login are
-// open; everything else under /api/v1 requires a bearer token.
+// routes registers every route. Only /healthz, the web page, login and a
+// node's join (whose enrollment token is its authority) are open;
+// everything else under /api/v1 requires a bearer token.
 func (s *server) routes(r *gin.Engine) {
 	r.GET("/", serveWebPage)
 	r.GET("/healthz", s.health)
 
 	v1 := r.Group("/api/v1")
 	v1.POST("/auth/login", s.login)
+	v1.POST("/nodes/join", s.joinNode)
 
 	authed := v1.Group("", s.authenticate)
 	authed.POST("/auth/logout", s.logout)
@@ -90,6 +92,19 @@ func (s *server) routes(r *gin.Engine) {
 	authed.GET("/rm", s.rmStats)
 	authed.GET("/rm/events", s.rmEvents)
 	authed.GET("/rm/history", s.rmHistory)
+
+	authed.GET("/infrastructures", s.listInfrastructures)
+	authed.GET("/policies", s.listPolicies)
+	authed.GET("/node-sources", s.listSources)
+	authed.POST("/node-sources", s.createSource)
+	authed.GET("/node-sources/:name", s.getSource)
+	authed.PATCH("/node-sources/:name", s.updateSource)
+	authed.DELETE("/node-sources/:name", s.deleteSource)
+	authed.POST("/node-sources/:name/deploy", s.deploySource)
+	authed.POST("/node-sources/:name/undeploy", s.undeploySource)
+	authed.POST("/node-sources/:name/tokens", s.createEnrollToken)
+	authed.GET("/node-sources/:name/tokens", s.listEnrollTokens)
+	authed.DELETE("/node-sources/:name/tokens/:id", s.revokeEnrollToken)
 
 	authed.POST("/users", s.createUser)
 	authed.GET("/users", s.listUsers)

@@ -2,6 +2,8 @@ package rest_test
 
 import (
 	"net/http"
+	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/shrike-grid/shrike/api"
@@ -22,6 +24,24 @@ func TestUsers(t *testing.T) {
 	users := decode[[]api.User](t, h.do("GET", "/api/v1/users", h.admin, "", ""), http.StatusOK)
 	if len(users) != 3 {
 		t.Errorf("users = %+v, want root, alice and bob", users)
+	}
+}
+
+func TestUserGroups(t *testing.T) {
+	h := newHarness(t, rest.Options{})
+	body := `{"name": "carol", "password": "pw", "role": "user", "groups": ["physics", "gpu"]}`
+	u := decode[api.User](t, h.do("POST", "/api/v1/users", h.admin, "application/json", body), http.StatusCreated)
+	if !reflect.DeepEqual(u.Groups, []string{"physics", "gpu"}) {
+		t.Errorf("created = %+v", u)
+	}
+	users := decode[[]api.User](t, h.do("GET", "/api/v1/users", h.admin, "", ""), http.StatusOK)
+	if i := slices.IndexFunc(users, func(u api.User) bool { return u.Name == "carol" }); i < 0 || len(users[i].Groups) != 2 {
+		t.Errorf("users = %+v, want carol with her groups", users)
+	}
+	e := wantError(t, h.do("POST", "/api/v1/users", h.admin, "application/json",
+		`{"name": "dan", "password": "pw", "role": "user", "groups": ["ok", "not ok"]}`), http.StatusBadRequest, api.CodeInvalid)
+	if got := fieldsOf(e); !reflect.DeepEqual(got, []string{"groups[1]"}) {
+		t.Errorf("fields = %v", got)
 	}
 }
 

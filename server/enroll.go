@@ -200,14 +200,16 @@ func (s *Server) revokeCredentials(node string, c *change) {
 // authenticator learns granted credentials and forgets revoked ones, whose
 // connections are closed.
 func (s *Server) applyCredentials(grants []store.CredentialRecord, revoked []string) {
-	for _, g := range grants {
-		s.auth.set(g.Node, g.SecretHash)
-	}
+	// Revocations first: a node redeployed under its old name has its old
+	// credentials revoked and new ones granted in the same change.
 	for _, n := range revoked {
 		s.auth.revoke(n)
 		if k := disconnectNode(s.ns, n); k > 0 {
 			s.log.Info("node disconnected: credentials revoked", "node", n)
 		}
+	}
+	for _, g := range grants {
+		s.auth.set(g.Node, g.SecretHash)
 	}
 }
 

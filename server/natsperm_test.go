@@ -144,10 +144,10 @@ func TestNATSNodeConfinement(t *testing.T) {
 		for _, c := range []struct{ user, pass string }{
 			{"n1", token + "x"},
 			{"n1", ""},
-			{"n2", token},                // another node's secret: no impersonation
-			{"n1", cred2.Secret},         // nor the other way round
-			{"n1", srv.NodeToken()},      // the enrollment token is not a node credential
-			{"n3", srv.NodeToken()},      // nor a way in for a new name
+			{"n2", token},           // another node's secret: no impersonation
+			{"n1", cred2.Secret},    // nor the other way round
+			{"n1", srv.NodeToken()}, // the enrollment token is not a node credential
+			{"n3", srv.NodeToken()}, // nor a way in for a new name
 			{"n2", strings.ToUpper(cred2.Secret)},
 			{internalUser, token},
 		} {

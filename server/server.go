@@ -59,7 +59,7 @@ type Server struct {
 
 	wake       chan struct{}
 	sourceWake chan struct{}
-	fatal chan error
+	fatal      chan error
 }
 
 var _ rest.Backend = (*Server)(nil)

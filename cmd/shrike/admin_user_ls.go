@@ -1,6 +1,11 @@
 package main
 
-import "context"
+import (
+	"context"
+	"strings"
+
+	"github.com/shrike-grid/shrike/api"
+)
 
 // cmdAdminUserLs is `shrike admin user ls`.
 func cmdAdminUserLs(ctx context.Context, e *env, args []string) error {
@@ -19,11 +24,14 @@ func cmdAdminUserLs(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if *asJSON {
+		if users == nil {
+			users = []api.User{}
+		}
 		return printJSON(e.stdout, users)
 	}
-	tw := newTable(e.stdout, "NAME", "ROLE", "CREATED")
+	tw := newTable(e.stdout, "NAME", "ROLE", "GROUPS", "CREATED")
 	for _, u := range users {
-		row(tw, u.Name, u.Role, fmtTime(&u.CreatedAt))
+		row(tw, u.Name, u.Role, orDash(strings.Join(u.Groups, ",")), fmtTime(&u.CreatedAt))
 	}
 	return tw.Flush()
 }

@@ -149,8 +149,16 @@ func benchRun(o benchOptions) (benchResult, error) {
 	defer cancel()
 	var nodes errgroup.Group
 	defer func() { cancel(); _ = nodes.Wait() }()
+	names := make([]string, o.nodes)
+	for i := range names {
+		names[i] = fmt.Sprintf("bench-%d", i+1)
+	}
+	secrets, err := srv.joinNodes(ctx, names, 8)
+	if err != nil {
+		return res, err
+	}
 	for i := 1; i <= o.nodes; i++ {
-		agent, err := node.New(node.Config{ServerURL: srv.natsURL, Token: srv.token, Name: fmt.Sprintf("bench-%d", i),
+		agent, err := node.New(node.Config{ServerURL: srv.natsURL, Token: secrets[names[i-1]], Name: names[i-1],
 			Slots: o.slots, CPUs: o.slots, WorkDir: filepath.Join(nodeDir, fmt.Sprintf("node-%d", i))})
 		if err != nil {
 			return res, err

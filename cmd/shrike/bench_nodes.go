@@ -42,7 +42,8 @@ func runBenchNodes(args []string) error {
 
 Starts a server (as a child process, so that its CPU time and memory are
 measured alone) and simulates N nodes in this process, each with its own
-NATS connection (user = node name, password = the node token), that
+NATS connection (user = node name, password = its own secret, from a join
+with the node token), that
 register, heartbeat every interval with a random phase, and answer start
 commands with a fake executor (accept, then report success after
 --task-time). Once every node is registered and one interval has passed,
@@ -167,6 +168,10 @@ func benchNodesRun(o benchNodesOptions, logf func(string, ...any)) (benchNodesRe
 	ctx := context.Background()
 	f := newSimFleet(o, srv.natsURL, srv.token)
 	defer f.close()
+	logf("joining %d nodes (each gets its own credentials), %d at once", o.nodes, o.concurrency)
+	if f.secrets, err = srv.joinNodes(ctx, f.names(), o.concurrency); err != nil {
+		return res, err
+	}
 
 	logf("connecting and registering %d nodes, %d at once", o.nodes, o.concurrency)
 	cpu0 := srv.cpuSeconds()
@@ -182,7 +187,9 @@ func benchNodesRun(o benchNodesOptions, logf func(string, ...any)) (benchNodesRe
 	if err != nil {
 		return res, err
 	}
-	if alive := states[string(api.NodeFree)] + states[string(api.NodeBusy)]; alive != o.nodes {
+	// A node is CONFIGURING from its registration to its first heartbeat
+	// (the simulated nodes spread theirs over one interval).
+	if alive := states[string(api.NodeConfiguring)] + states[string(api.NodeFree)] + states[string(api.NodeBusy)]; alive != o.nodes {
 		return res, fmt.Errorf("after registration the server lists %v, want %d alive nodes", states, o.nodes)
 	}
 	res.ServerRSSNodes = procStatusBytes(pid, "VmRSS")

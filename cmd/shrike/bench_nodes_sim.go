@@ -21,12 +21,15 @@ import (
 type simFleet struct {
 	o          benchNodesOptions
 	url, token string
-	runID      string
-	nodes      []*simNode
-	ctx        context.Context // ends the nodes' loops
-	cancel     context.CancelFunc
-	wg         sync.WaitGroup
-	closeOnce  sync.Once
+	// secrets are the nodes' own NATS secrets (from joins); a node without
+	// one presents token.
+	secrets   map[string]string
+	runID     string
+	nodes     []*simNode
+	ctx       context.Context // ends the nodes' loops
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	closeOnce sync.Once
 
 	connectLat, registerLat, hbLat *latencies
 	window                         atomic.Bool // failures are counted only in the window
@@ -65,6 +68,22 @@ func (f *simFleet) stopWindow() {
 // connectAll connects and registers every node, o.concurrency at a time,
 // and starts each node's loop as soon as it is registered (with a random
 // phase, so the heartbeat load ramps up with the nodes).
+// names are the simulated nodes' names.
+func (f *simFleet) names() []string {
+	out := make([]string, f.o.nodes)
+	for i := range out {
+		out[i] = nodeName(f.o.prefix, i+1)
+	}
+	return out
+}
+
+func (f *simFleet) secretOf(name string) string {
+	if s, ok := f.secrets[name]; ok {
+		return s
+	}
+	return f.token
+}
+
 func (f *simFleet) connectAll(logf func(string, ...any)) error {
 	f.nodes = make([]*simNode, f.o.nodes)
 	for i := range f.nodes {
@@ -147,7 +166,7 @@ func (n *simNode) connect(ctx context.Context) error {
 	f := n.f
 	opts := []nats.Option{
 		nats.Name("shrike-bench-node " + n.name),
-		nats.UserInfo(n.name, f.token),
+		nats.UserInfo(n.name, f.secretOf(n.name)),
 		nats.CustomInboxPrefix(api.InboxPrefix(n.name)),
 		nats.Timeout(10 * time.Second),
 		nats.MaxReconnects(-1),

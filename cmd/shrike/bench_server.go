@@ -3,12 +3,16 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/shrike-grid/shrike/api"
 	"github.com/shrike-grid/shrike/server"
@@ -82,6 +86,29 @@ func startBenchServer(dir string, opts benchServerOptions) (*benchServer, error)
 	}
 	s.client = api.NewClient(url, login.Token)
 	return s, nil
+}
+
+// joinNodes trades the node token for each name's own credentials,
+// concurrency at a time, and returns the secrets by name.
+func (s *benchServer) joinNodes(ctx context.Context, names []string, concurrency int) (map[string]string, error) {
+	c := api.NewClient(s.client.Addr(), "")
+	out := make(map[string]string, len(names))
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(concurrency, 1))
+	for _, name := range names {
+		g.Go(func() error {
+			cred, err := c.JoinNode(gctx, api.JoinRequest{Token: s.token, Name: name})
+			if err != nil {
+				return fmt.Errorf("join %s: %w", name, err)
+			}
+			mu.Lock()
+			out[name] = cred.Secret
+			mu.Unlock()
+			return nil
+		})
+	}
+	return out, g.Wait()
 }
 
 func (s *benchServer) waitNodes(ctx context.Context, n int) error {

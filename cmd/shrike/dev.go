@@ -78,8 +78,13 @@ Flags:
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return srv.Run(ctx) })
 	for i := 1; i <= *nodes; i++ {
+		name := fmt.Sprintf("dev-%d", i)
+		cred, err := srv.EnrollLocal(ctx, name)
+		if err != nil {
+			return fmt.Errorf("enrolling %s: %w", name, err)
+		}
 		agent, err := node.New(node.Config{
-			ServerURL: srv.NATSURL(), Token: srv.NodeToken(), Name: fmt.Sprintf("dev-%d", i),
+			ServerURL: cred.NATSURL, Token: cred.Secret, Name: name,
 			Slots: *slots, WorkDir: filepath.Join(dir, fmt.Sprintf("node-%d", i)), Logger: logger,
 		})
 		if err != nil {

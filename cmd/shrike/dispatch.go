@@ -27,6 +27,7 @@ func topCommands() []command {
 		{"admin", "manage user accounts", adminCommand},
 		{"version", "print the version", cmdVersion},
 		{"rm", "resource manager: node stats, events and history", rmCommand},
+		{"source", "node sources: where nodes come from, and when", sourceCommand},
 	}
 }
 
@@ -61,10 +62,14 @@ func runGroup(ctx context.Context, e *env, group string, cmds []command, args []
 
 // groupUsage lists a group's subcommands on stderr.
 func groupUsage(e *env, group string, cmds []command) {
+	width := 11
+	for _, c := range cmds {
+		width = max(width, len(c.name))
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Usage: %s COMMAND [flags] [args]\n\nCommands:\n", group)
 	for _, c := range cmds {
-		fmt.Fprintf(&b, "  %-11s %s\n", c.name, c.summary)
+		fmt.Fprintf(&b, "  %-*s %s\n", width, c.name, c.summary)
 	}
 	fmt.Fprintf(&b, "\nRun '%s COMMAND -h' for a command's flags and an example.\n", group)
 	fmt.Fprint(e.stderr, b.String())

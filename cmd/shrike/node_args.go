@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -21,12 +22,14 @@ func parseNodeStates(cmd string, values []string) ([]api.NodeState, error) {
 	var states []api.NodeState
 	for _, v := range values {
 		st := api.NodeState(strings.ToUpper(v))
-		switch st {
-		case api.NodeFree, api.NodeBusy, api.NodeDown:
-			states = append(states, st)
-		default:
-			return nil, usageErrorf("%s: unknown state %q: want FREE, BUSY or DOWN", cmd, v)
+		if !slices.Contains(api.NodeStates, st) {
+			names := make([]string, len(api.NodeStates))
+			for i, known := range api.NodeStates {
+				names[i] = string(known)
+			}
+			return nil, usageErrorf("%s: unknown state %q: want one of %s", cmd, v, strings.Join(names, ", "))
 		}
+		states = append(states, st)
 	}
 	return states, nil
 }

@@ -14,12 +14,15 @@ func nodeCommands() []command {
 		{"unlock", "let a locked node take new work again (admins)", cmdNodeUnlock},
 		{"drain", "give a node no new work until it is empty (admins)", cmdNodeDrain},
 		{"rm", "remove a node from the grid (admins)", cmdNodeRm},
+		{"join", "trade an enrollment token for this node's credentials", cmdNodeJoin},
+		{"install-service", "install the node agent as a systemd service", cmdNodeInstallService},
 	}
 }
 
 // nodeCommand dispatches `shrike node`: `node ls|show|lock|unlock|drain|rm`
-// are client commands and `node help` lists them; anything else runs the
-// node agent (runNode).
+// are client commands, `node join` and `node install-service` prepare an
+// agent, and `node help` lists them; anything else runs the node agent
+// (runNode).
 func nodeCommand(ctx context.Context, e *env, args []string) error {
 	if len(args) > 0 {
 		if args[0] == "help" {
@@ -33,5 +36,5 @@ func nodeCommand(ctx context.Context, e *env, args []string) error {
 			}
 		}
 	}
-	return runNode(args)
+	return runNode(ctx, e, args)
 }

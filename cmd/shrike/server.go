@@ -101,7 +101,7 @@ func printServerBanner(srv *server.Server) {
 		fmt.Printf("  admin user created; password in %s\n", filepath.Join(dir, server.AdminPasswordFile))
 	}
 	fmt.Printf("  node token:  %s\n", filepath.Join(dir, server.NodeTokenFile))
-	fmt.Printf("Join a node:   shrike node --server %s --token-file %s\n", srv.NATSURL(), filepath.Join(dir, server.NodeTokenFile))
+	fmt.Printf("Join a node:   shrike node --server %s --token-file %s --work-dir DIR\n", srv.URL(), filepath.Join(dir, server.NodeTokenFile))
 }
 
 // startCPUProfile writes a CPU profile of the process to path until the

@@ -3,7 +3,9 @@ package resttest
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -35,6 +37,8 @@ type FakeBackend struct {
 	lastQuery rest.JobQuery
 	submitted []api.JobSpec
 	logCalls  int
+	sources   map[string]*fakeSource
+	nextEnrol int
 }
 
 type fakeUser struct {
@@ -61,6 +65,7 @@ func NewFakeBackend() *FakeBackend {
 		tokens:  map[string]string{},
 		jobs:    map[int64]*fakeJob{},
 		scripts: map[int64][]api.JobState{},
+		sources: map[string]*fakeSource{},
 	}
 }
 
@@ -70,6 +75,15 @@ func (f *FakeBackend) AddUser(name, password, role string) string {
 	defer f.mu.Unlock()
 	f.users[name] = fakeUser{user: api.User{Name: name, Role: role, CreatedAt: f.now}, password: password}
 	return f.newTokenLocked(name)
+}
+
+// SetGroups sets the groups of a user (node-source access names them).
+func (f *FakeBackend) SetGroups(name string, groups ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	u := f.users[name]
+	u.user.Groups = slices.Clone(groups)
+	f.users[name] = u
 }
 
 func (f *FakeBackend) newTokenLocked(name string) string {
@@ -139,7 +153,8 @@ func (f *FakeBackend) Authenticate(_ context.Context, token string) (rest.Princi
 	if !ok {
 		return rest.Principal{}, api.Errorf(api.CodeUnauthorized, "unknown or expired token")
 	}
-	return rest.Principal{Name: name, Role: f.users[name].user.Role}, nil
+	u := f.users[name].user
+	return rest.Principal{Name: name, Role: u.Role, Groups: slices.Clone(u.Groups)}, nil
 }
 
 // Logout implements rest.Backend.
@@ -170,13 +185,19 @@ func (f *FakeBackend) CreateUser(_ context.Context, p rest.Principal, req api.Cr
 	if req.Role != api.RoleAdmin && req.Role != api.RoleUser {
 		errs = append(errs, api.FieldError{Field: "role", Message: "must be admin or user"})
 	}
+	for i, g := range req.Groups {
+		if strings.TrimSpace(g) == "" || strings.ContainsAny(g, ",: ") {
+			errs = append(errs, api.FieldError{Field: fmt.Sprintf("groups[%d]", i),
+				Message: "want a group name without spaces, ',' or ':'"})
+		}
+	}
 	if len(errs) > 0 {
 		return api.User{}, api.Invalid(errs)
 	}
 	if _, ok := f.users[req.Name]; ok {
 		return api.User{}, api.Errorf(api.CodeConflict, "user %s already exists", req.Name)
 	}
-	u := api.User{Name: req.Name, Role: req.Role, CreatedAt: f.now}
+	u := api.User{Name: req.Name, Role: req.Role, Groups: slices.Clone(req.Groups), CreatedAt: f.now}
 	f.users[req.Name] = fakeUser{user: u, password: req.Password}
 	return u, nil
 }

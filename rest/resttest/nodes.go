@@ -1,6 +1,7 @@
 package resttest
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -162,8 +163,9 @@ func (f *FakeBackend) RemoveNode(_ context.Context, p rest.Principal, name strin
 	return nil
 }
 
-// RMStats implements rest.Backend: counts over the nodes, and capacity
-// sums over those that are not DOWN.
+// RMStats implements rest.Backend: counts over the nodes (those without a
+// source count for "default"), and capacity sums over those that are not
+// DOWN.
 func (f *FakeBackend) RMStats(_ context.Context, _ rest.Principal) (api.RMStats, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -177,7 +179,7 @@ func (f *FakeBackend) RMStats(_ context.Context, _ rest.Principal) (api.RMStats,
 	}
 	for _, n := range f.nodes {
 		st.ByState[n.State]++
-		st.BySource["default"]++
+		st.BySource[cmp.Or(n.Source, "default")]++
 		if n.Locked != nil {
 			st.Locked++
 		}
