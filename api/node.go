@@ -109,8 +109,7 @@ type RMStats struct {
 	UsedCPU   float64           `json:"used_cpu"`
 	Memory    int64             `json:"memory"`
 	UsedMem   int64             `json:"used_memory"`
-	// BySource counts nodes per node source; every node is in the
-	// "default" source until node sources exist.
+	// BySource counts nodes per node source, every source listed.
 	BySource map[string]int `json:"by_source"`
 }
 

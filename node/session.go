@@ -21,6 +21,11 @@ func (a *Agent) session(ctx context.Context) error {
 	if err != nil {
 		return a.sessionEnd(ctx, err)
 	}
+	// The first heartbeat right away: it confirms the registration, and the
+	// server gives the node work only from then on (CONFIGURING → FREE).
+	if err := a.heartbeat(ctx); err != nil {
+		return a.sessionEnd(ctx, err)
+	}
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
@@ -33,6 +38,9 @@ func (a *Agent) session(ctx context.Context) error {
 			return fmt.Errorf("node %s: %w: %s", a.cfg.Name, ErrRemoved, reason)
 		case <-a.reregister:
 			if interval, err = a.register(ctx); err != nil {
+				return a.sessionEnd(ctx, err)
+			}
+			if err := a.heartbeat(ctx); err != nil {
 				return a.sessionEnd(ctx, err)
 			}
 			tick.Reset(interval)

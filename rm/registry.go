@@ -124,6 +124,9 @@ func (n *Node) Unavailable() string {
 	return ""
 }
 
+// Running is how many attempts the node holds.
+func (n *Node) Running() int { return len(n.allocs) }
+
 // Empty reports whether the node runs nothing (a draining node that is
 // empty can be removed without stopping anything).
 func (n *Node) Empty() bool { return len(n.allocs) == 0 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -121,8 +122,8 @@ func (c *Config) LoadFile(path string) error {
 	return nil
 }
 
-// ApplyEnv reads SHRIKE_DATA_DIR, SHRIKE_LISTEN, SHRIKE_NATS_LISTEN and
-// SHRIKE_HEARTBEAT_INTERVAL (documented in docs/server.md).
+// ApplyEnv reads SHRIKE_DATA_DIR, SHRIKE_LISTEN, SHRIKE_NATS_LISTEN,
+// SHRIKE_NATS_ADVERTISE and SHRIKE_HEARTBEAT_INTERVAL (documented in docs/server.md).
 func (c *Config) ApplyEnv(getenv func(string) string) error {
 	var errs []error
 	if v := getenv("SHRIKE_DATA_DIR"); v != "" {
@@ -133,6 +134,9 @@ func (c *Config) ApplyEnv(getenv func(string) string) error {
 	}
 	if v := getenv("SHRIKE_NATS_LISTEN"); v != "" {
 		c.NATSListen = v
+	}
+	if v := getenv("SHRIKE_NATS_ADVERTISE"); v != "" {
+		c.NATSAdvertise = v
 	}
 	if v := getenv("SHRIKE_HEARTBEAT_INTERVAL"); v != "" {
 		d, err := time.ParseDuration(v)
@@ -166,6 +170,11 @@ func (c *Config) Validate() error {
 	for name, d := range positive {
 		if d <= 0 {
 			errs = append(errs, fmt.Errorf("%s: must be positive", name))
+		}
+	}
+	if c.NATSAdvertise != "" {
+		if u, err := url.Parse(c.NATSAdvertise); err != nil || (u.Scheme != "nats" && u.Scheme != "tls") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("nats_advertise: %q is not a URL like nats://grid.example.org:4222", c.NATSAdvertise))
 		}
 	}
 	if c.DownNodeRetention < 0 {

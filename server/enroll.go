@@ -3,7 +3,10 @@ package server
 import (
 	"context"
 	"fmt"
+	"net"
+	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -157,15 +160,41 @@ func (s *Server) JoinNode(_ context.Context, req api.JoinRequest, serverURL stri
 	}
 	s.auth.set(req.Name, cred.SecretHash)
 	s.log.Info("node joined", "node", req.Name, "source", tok.Source, "token", tok.ID)
-	return api.NodeCredentials{Name: req.Name, Source: tok.Source, Secret: secret, NATSURL: s.nodeNATSURL(), Server: serverURL}, nil
+	return api.NodeCredentials{Name: req.Name, Source: tok.Source, Secret: secret, NATSURL: s.nodeNATSURLFor(serverURL), Server: serverURL}, nil
 }
 
 // nodeNATSURL is the NATS URL nodes are told to use.
-func (s *Server) nodeNATSURL() string {
+func (s *Server) nodeNATSURL() string { return s.nodeNATSURLFor("") }
+
+// nodeNATSURLFor is the NATS URL told to a node that reached the REST API
+// at serverURL: nats_advertise when set; else, when NATS listens on every
+// interface (0.0.0.0, ::), the host the node used for REST with the NATS
+// port — "nats://0.0.0.0:4222" would reach nothing; else the listen address.
+func (s *Server) nodeNATSURLFor(serverURL string) string {
 	if s.cfg.NATSAdvertise != "" {
 		return s.cfg.NATSAdvertise
 	}
+	host, port, err := net.SplitHostPort(s.cfg.NATSListen)
+	if ip := net.ParseIP(host); err == nil && (host == "" || ip != nil && ip.IsUnspecified()) {
+		if u, perr := url.Parse(serverURL); perr == nil && u.Hostname() != "" {
+			if p := s.natsPort(); p != "" {
+				port = p
+			}
+			return "nats://" + net.JoinHostPort(u.Hostname(), port)
+		}
+	}
 	return s.NATSURL()
+}
+
+// natsPort is the port the embedded NATS server listens on.
+func (s *Server) natsPort() string {
+	if s.ns == nil {
+		return ""
+	}
+	if addr, ok := s.ns.Addr().(*net.TCPAddr); ok {
+		return strconv.Itoa(addr.Port)
+	}
+	return ""
 }
 
 // mintCredentials makes credentials for a node the server deploys itself

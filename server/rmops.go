@@ -129,8 +129,21 @@ func (s *Server) RemoveNode(_ context.Context, p rest.Principal, name string, fo
 	s.mu.Lock()
 	n := s.reg.Get(name)
 	if n == nil {
+		// A node no longer listed (removed after its retention) may still
+		// hold credentials: removing it revokes them.
+		cred, ok := s.creds[name]
+		if !ok {
+			s.mu.Unlock()
+			return nodeNotFound(name)
+		}
+		if src := s.sources[cred.Source]; !p.IsAdmin() && (src == nil || !src.mayAdmin(p)) {
+			s.mu.Unlock()
+			return api.Errorf(api.CodeForbidden, "you may not remove node %s: you do not administer its node source %s", name, cred.Source)
+		}
+		s.revokeCredentials(name, &c)
+		s.seal(&c)
 		s.mu.Unlock()
-		return nodeNotFound(name)
+		return s.commitChange(&c)
 	}
 	if err := s.mayAdminNode(p, n, "remove"); err != nil {
 		s.mu.Unlock()
@@ -155,11 +168,17 @@ func (s *Server) RemoveNode(_ context.Context, p rest.Principal, name string, fo
 func (s *Server) RMStats(_ context.Context, _ rest.Principal) (api.RMStats, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st := api.RMStats{ByState: map[api.NodeState]int{api.NodeFree: 0, api.NodeBusy: 0, api.NodeDown: 0}, BySource: map[string]int{}}
+	st := api.RMStats{ByState: map[api.NodeState]int{}, BySource: map[string]int{}}
+	for _, state := range api.NodeStates {
+		st.ByState[state] = 0
+	}
+	for name := range s.sources {
+		st.BySource[name] = 0
+	}
 	for _, n := range s.reg.Nodes() {
 		st.Nodes++
 		st.ByState[n.State]++
-		st.BySource["default"]++
+		st.BySource[n.Source]++
 		if n.Lock != nil {
 			st.Locked++
 		}

@@ -178,9 +178,9 @@ func TestDownNodesExpire(t *testing.T) {
 		for _, e := range ev.Events {
 			got = append(got, e.Event)
 		}
-		return err == nil && len(got) >= 3
+		return err == nil && len(got) >= 4
 	})
-	if want := "registered,down,removed"; strings.Join(got, ",") != want {
+	if want := "registered,ready,down,removed"; strings.Join(got, ",") != want {
 		t.Errorf("events %v, want %s", got, want)
 	}
 }

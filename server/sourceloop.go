@@ -99,7 +99,7 @@ func (s *Server) decideSources() {
 
 // policyNode is n as a policy sees it.
 func policyNode(n *rm.Node) policies.Node {
-	pn := policies.Node{Name: n.Name, State: n.State, Since: n.StateSince, Tasks: len(n.Allocs()),
+	pn := policies.Node{Name: n.Name, State: n.State, Since: n.StateSince, Tasks: n.Running(),
 		IdleSince: n.IdleSince, Withheld: n.Withheld != "", Suspended: n.Suspended}
 	if n.State == api.NodeConfiguring {
 		pn.State = api.NodeDeploying // coming, not yet usable
@@ -359,13 +359,16 @@ func (s *Server) forgetNode(n *rm.Node, by, why string, c *change) {
 	if alive {
 		name := n.Name
 		c.after = append(c.after, func() {
-			var reply api.CommandReply
-			_ = s.request(api.SubjectCommand(name), api.Command{Leave: &api.LeaveRequest{Reason: why}}, &reply)
 			s.mu.Lock()
 			_, kept := s.creds[name]
 			s.mu.Unlock()
 			if !kept {
-				s.applyCredentials(nil, []string{name})
+				s.auth.revoke(name) // no new connection from now on
+			}
+			var reply api.CommandReply
+			_ = s.request(api.SubjectCommand(name), api.Command{Leave: &api.LeaveRequest{Reason: why}}, &reply)
+			if !kept {
+				s.applyCredentials(nil, []string{name}) // closes the current one
 			}
 		})
 	}

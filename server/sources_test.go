@@ -211,6 +211,17 @@ func TestEnrollmentTokens(t *testing.T) {
 	if _, err := srv.JoinNode(ctx, api.JoinRequest{Token: reusable.Token, Name: "pc4"}, ""); !api.IsCode(err, api.CodeUnauthorized) {
 		t.Fatalf("join with a revoked token: %v, want unauthorized", err)
 	}
+	// pc2 joined but is not listed (never registered, or removed after its
+	// retention): removing it still revokes its credentials and frees the name.
+	if err := srv.RemoveNode(ctx, alice, "pc2", false); !api.IsCode(err, api.CodeForbidden) {
+		t.Fatalf("alice revoking pc2: %v, want forbidden", err)
+	}
+	if err := srv.RemoveNode(ctx, bob, "pc2", false); err != nil {
+		t.Fatalf("bob revoking pc2: %v", err)
+	}
+	if err := srv.RemoveNode(ctx, bob, "pc2", false); !api.IsCode(err, api.CodeNotFound) {
+		t.Fatalf("revoking pc2 twice: %v, want not found", err)
+	}
 	if err := srv.DeleteSource(ctx, admin, "ws", false); err != nil {
 		t.Fatal(err)
 	}
@@ -224,4 +235,28 @@ func TestEnrollmentTokens(t *testing.T) {
 		t.Fatalf("deleting the default source: %v", err)
 	}
 
+}
+
+func TestJoinAdvertisesAReachableNATSURL(t *testing.T) {
+	cfg := TestConfig(t.TempDir())
+	cfg.NATSListen = "0.0.0.0:0"
+	srv, _ := runServer(t, cfg)
+	cred, err := srv.JoinNode(context.Background(), api.JoinRequest{Token: srv.NodeToken(), Name: "far"}, "https://grid.example.org:8443")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(cred.NATSURL, "nats://grid.example.org:") || strings.HasSuffix(cred.NATSURL, ":0") {
+		t.Fatalf("a node that joined through grid.example.org was told %s", cred.NATSURL)
+	}
+	cfg2 := TestConfig(t.TempDir())
+	cfg2.NATSAdvertise = "nats://nats.example.org:4222"
+	srv2, _ := runServer(t, cfg2)
+	if cred, err := srv2.JoinNode(context.Background(), api.JoinRequest{Token: srv2.NodeToken(), Name: "far"}, "http://x"); err != nil || cred.NATSURL != cfg2.NATSAdvertise {
+		t.Fatalf("with nats_advertise: %+v (%v)", cred, err)
+	}
+	bad := TestConfig(t.TempDir())
+	bad.NATSAdvertise = "grid:4222"
+	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "nats_advertise") {
+		t.Fatalf("a bad nats_advertise: %v", err)
+	}
 }

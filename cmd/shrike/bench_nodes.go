@@ -43,8 +43,8 @@ func runBenchNodes(args []string) error {
 Starts a server (as a child process, so that its CPU time and memory are
 measured alone) and simulates N nodes in this process, each with its own
 NATS connection (user = node name, password = its own secret, from a join
-with the node token), that
-register, heartbeat every interval with a random phase, and answer start
+with the node token), that register, heartbeat every interval with a random
+phase, and answer start
 commands with a fake executor (accept, then report success after
 --task-time). Once every node is registered and one interval has passed,
 it measures over --duration: the server's CPU (cores used), its RSS now and

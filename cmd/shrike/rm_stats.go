@@ -33,7 +33,7 @@ func cmdRMStats(ctx context.Context, e *env, args []string) error {
 		return printJSON(e.stdout, st)
 	}
 	head := newTable(e.stdout, "Nodes:", strconv.Itoa(st.Nodes))
-	for _, s := range []api.NodeState{api.NodeFree, api.NodeBusy, api.NodeDown} {
+	for _, s := range api.NodeStates {
 		row(head, "  "+string(s)+":", st.ByState[s])
 	}
 	row(head, "Locked:", st.Locked)

@@ -39,6 +39,7 @@ Flags:
 	dataDir := fs.String("data-dir", def.DataDir, "where the server keeps its state")
 	listen := fs.String("listen", def.Listen, "REST API address (loopback by default)")
 	natsListen := fs.String("nats-listen", def.NATSListen, "NATS address that nodes connect to (loopback by default)")
+	natsAdvertise := fs.String("nats-advertise", "", "NATS URL given to joining nodes (default: from --nats-listen, or the host they joined through when it listens on every interface)")
 	heartbeat := fs.Duration("heartbeat-interval", def.HeartbeatInterval, "how often nodes report")
 	hbTimeout := fs.Duration("heartbeat-timeout", def.HeartbeatTimeout, "silence after which a node is DOWN")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
@@ -65,6 +66,8 @@ Flags:
 			cfg.Listen = *listen
 		case "nats-listen":
 			cfg.NATSListen = *natsListen
+		case "nats-advertise":
+			cfg.NATSAdvertise = *natsAdvertise
 		case "heartbeat-interval":
 			cfg.HeartbeatInterval = *heartbeat
 		case "heartbeat-timeout":

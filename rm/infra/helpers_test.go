@@ -86,6 +86,19 @@ func readPID(t *testing.T, path string) int {
 // processGone reports whether pid has ended (a zombie nobody reaped yet
 // has ended too).
 func processGone(pid int) bool {
+	// A process whose exit is under way (its command line already empty,
+	// not yet a zombie) is given a moment to finish.
+	deadline := time.Now().Add(5 * time.Second)
+	for !processGoneNow(pid) {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return true
+}
+
+func processGoneNow(pid int) bool {
 	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
 		return syscall.Kill(pid, 0) != nil

@@ -222,7 +222,7 @@ func TestLocalLeavesRecycledPIDsAlone(t *testing.T) {
 	if err := f.inf.Release(context.Background(), d); err != nil {
 		t.Errorf("Release = %v, want nil (the node is gone)", err)
 	}
-	if processGone(other.Process.Pid) {
+	if processGoneNow(other.Process.Pid) {
 		t.Errorf("Release killed a process that was not the node's")
 	}
 }
