@@ -126,6 +126,9 @@ type TaskSpec struct {
 	// NodeToken requests nodes that carry this token (a node source's
 	// node_tokens); nodes with tokens run only tasks that request one.
 	NodeToken string `json:"node_token,omitempty"`
+	// Selection scripts must all select a node for the task to run there
+	// (the job's default when the task lists none).
+	Selection []SelectionScript `json:"selection,omitempty"`
 }
 
 // Resources is what a task reserves on its node while it runs.

@@ -138,6 +138,23 @@ type Command struct {
 	FetchLog *FetchLogRequest `json:"fetch_log,omitempty"`
 	Leave    *LeaveRequest    `json:"leave,omitempty"`
 	Suspend  *SuspendRequest  `json:"suspend,omitempty"`
+	Select   *SelectRequest   `json:"select,omitempty"`
+}
+
+// SelectRequest asks a node to evaluate dynamic selection scripts on
+// itself (with host probes); the reply's Verdicts are in Scripts' order.
+type SelectRequest struct {
+	Scripts []DynamicScript `json:"scripts"`
+}
+
+// DynamicScript is one dynamic selection script to evaluate on a node.
+type DynamicScript struct {
+	Label  string            `json:"label"`  // for reasons: "gpu.lua", "selection[1]"
+	Source string            `json:"source"` // the Lua source
+	Args   []string          `json:"args,omitempty"`
+	Vars   map[string]string `json:"vars,omitempty"`
+	// Timeout is the script's wall-clock budget (default 5s).
+	Timeout Duration `json:"timeout,omitempty"`
 }
 
 // LeaveRequest tells a node it was removed from the grid: it kills its
@@ -151,7 +168,9 @@ type CommandReply struct {
 	Accepted []TaskRef      `json:"accepted,omitempty"`
 	Rejected []RejectedTask `json:"rejected,omitempty"`
 	Log      *LogChunk      `json:"log,omitempty"`
-	Error    *Error         `json:"error,omitempty"`
+	// Verdicts answer a SelectRequest, in its order.
+	Verdicts []ScriptVerdict `json:"verdicts,omitempty"`
+	Error    *Error          `json:"error,omitempty"`
 }
 
 // RejectedTask is a start the node refused, with the reason.

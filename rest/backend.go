@@ -51,6 +51,17 @@ type Backend interface {
 	ListJobs(ctx context.Context, p Principal, q JobQuery) (api.JobList, error)
 	GetJob(ctx context.Context, p Principal, id int64) (api.Job, error)
 	GetJobSpec(ctx context.Context, p Principal, id int64) (api.JobSpec, error)
+	// ExplainJob says, for each pending task, why it waits (reasons
+	// counted across nodes) and, when node is set, that node's detailed
+	// verdict with each selection script's.
+	ExplainJob(ctx context.Context, p Principal, id int64, node string) (api.JobExplain, error)
+	// DryRunJob validates a job like SubmitJob and says, for each task,
+	// which current nodes could run it and why the others cannot; nothing
+	// is stored.
+	DryRunJob(ctx context.Context, p Principal, spec api.JobSpec) (api.JobExplain, error)
+	// TestScript evaluates one selection script against a live node
+	// (admins only): static on the server, dynamic on the node.
+	TestScript(ctx context.Context, p Principal, req api.ScriptTestRequest) (api.ScriptTestResult, error)
 	// KillJob kills a job: pending tasks are killed at once, running ones
 	// are stopped on their nodes.
 	KillJob(ctx context.Context, p Principal, id int64) error
