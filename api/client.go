@@ -111,6 +111,43 @@ func (c *Client) SubmitJob(ctx context.Context, doc []byte, contentType string, 
 	return resp, err
 }
 
+// DryRunJob asks what would happen if the job document were submitted
+// now, like SubmitJob (same arguments, same validation errors), but
+// nothing is stored: the answer says, for each task, which nodes could
+// run it and why the others cannot.
+func (c *Client) DryRunJob(ctx context.Context, doc []byte, contentType string, vars map[string]string) (JobExplain, error) {
+	if contentType == "" {
+		contentType = "application/json"
+	}
+	q := url.Values{"dry_run": {"true"}}
+	for k, v := range vars {
+		q.Add("var", k+"="+v)
+	}
+	var explain JobExplain
+	err := c.call(ctx, http.MethodPost, "/api/v1/jobs", q, &body{contentType, doc}, &explain)
+	return explain, err
+}
+
+// ExplainJob says why each pending task of a job waits, counted across
+// nodes; with node set ("" for none), also that node's detailed verdict.
+func (c *Client) ExplainJob(ctx context.Context, id int64, node string) (JobExplain, error) {
+	var q url.Values
+	if node != "" {
+		q = url.Values{"node": {node}}
+	}
+	var explain JobExplain
+	err := c.call(ctx, http.MethodGet, jobPath(id)+"/explain", q, nil, &explain)
+	return explain, err
+}
+
+// TestScript evaluates one selection script against a live node (admins
+// only) and returns its verdict and what it saw.
+func (c *Client) TestScript(ctx context.Context, req ScriptTestRequest) (ScriptTestResult, error) {
+	var res ScriptTestResult
+	err := c.call(ctx, http.MethodPost, "/api/v1/scripts/test", nil, jsonBody(req), &res)
+	return res, err
+}
+
 // ListJobs returns one page of the jobs the caller may see, newest first.
 func (c *Client) ListJobs(ctx context.Context, opts ListJobsOptions) (JobList, error) {
 	q := url.Values{}

@@ -477,3 +477,90 @@ func TestClientSourceAnswers(t *testing.T) {
 		t.Errorf("join sent Authorization %q", got.auth)
 	}
 }
+
+func TestClientSelectionRequests(t *testing.T) {
+	ts := newTestServer(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/v1/scripts/test" {
+			answer(w, 200, ScriptTestResult{Node: "w1"})
+			return
+		}
+		answer(w, 200, JobExplain{Tasks: []TaskExplain{}})
+	})
+	c := NewClient(ts.URL, "tok")
+	ctx := context.Background()
+	tests := []struct {
+		name        string
+		call        func() error
+		method      string
+		path        string
+		query       url.Values
+		contentType string
+		body        string
+	}{
+		{"explain", func() error { _, err := c.ExplainJob(ctx, 7, ""); return err },
+			"GET", "/api/v1/jobs/7/explain", url.Values{}, "", ""},
+		{"explain a node", func() error { _, err := c.ExplainJob(ctx, 7, "w-1"); return err },
+			"GET", "/api/v1/jobs/7/explain", url.Values{"node": {"w-1"}}, "", ""},
+		{"dry run", func() error {
+			_, err := c.DryRunJob(ctx, []byte("name: x"), "application/yaml", map[string]string{"a": "1"})
+			return err
+		}, "POST", "/api/v1/jobs", url.Values{"dry_run": {"true"}, "var": {"a=1"}}, "application/yaml", "name: x"},
+		{"dry run JSON by default", func() error { _, err := c.DryRunJob(ctx, []byte("{}"), "", nil); return err },
+			"POST", "/api/v1/jobs", url.Values{"dry_run": {"true"}}, "application/json", "{}"},
+		{"test script", func() error {
+			_, err := c.TestScript(ctx, ScriptTestRequest{Script: SelectionScript{File: "gpu.lua", Args: []string{"A100"}},
+				Node: "w1", Vars: map[string]string{"k": "v"}})
+			return err
+		}, "POST", "/api/v1/scripts/test", url.Values{}, "application/json",
+			`{"script":{"file":"gpu.lua","type":"","args":["A100"]},"node":"w1","vars":{"k":"v"}}`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.call(); err != nil {
+				t.Fatalf("call: %v", err)
+			}
+			got := ts.last()
+			if got.method != tc.method || got.path != tc.path || got.contentType != tc.contentType ||
+				got.auth != "Bearer tok" || !reflect.DeepEqual(got.query, tc.query) || got.body != tc.body {
+				t.Errorf("request = %+v, want %s %s %v (%q) body %q", got, tc.method, tc.path, tc.query, tc.contentType, tc.body)
+			}
+		})
+	}
+}
+
+func TestClientSelectionAnswers(t *testing.T) {
+	ts := newTestServer(t, func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/api/v1/jobs/7/explain":
+			answer(w, 200, JobExplain{JobID: 7, Tasks: []TaskExplain{{Task: "a", State: TaskPending,
+				Reasons: []Reason{{Count: 3, Message: "gpu.lua returned false"}},
+				Node:    &NodeVerdict{Node: "w1", Scripts: []ScriptVerdict{{Script: "gpu.lua", Reason: "returned false", Cached: true}}}}}})
+		case r.URL.Path == "/api/v1/jobs/8/explain":
+			answer(w, 404, Error{Code: CodeNotFound, Message: "job 8 not found"})
+		case r.URL.Path == "/api/v1/jobs":
+			answer(w, 400, Error{Code: CodeInvalid, Message: "invalid request: 1 problem",
+				Errors: []FieldError{{Field: "tasks[0].selection[0].file", Message: "unknown"}}})
+		case r.URL.Path == "/api/v1/scripts/test":
+			answer(w, 200, ScriptTestResult{Node: "w1", Verdict: ScriptVerdict{Script: "gpu.lua", Selected: true},
+				Duration: Duration(2 * time.Millisecond), Facts: map[string]any{"os": "linux"}})
+		}
+	})
+	c := NewClient(ts.URL, "tok")
+	ctx := context.Background()
+	ex, err := c.ExplainJob(ctx, 7, "w1")
+	if err != nil || ex.JobID != 7 || len(ex.Tasks) != 1 || ex.Tasks[0].Reasons[0].Count != 3 ||
+		ex.Tasks[0].Node == nil || !ex.Tasks[0].Node.Scripts[0].Cached {
+		t.Errorf("ExplainJob = %+v, %v", ex, err)
+	}
+	if _, err := c.ExplainJob(ctx, 8, ""); !IsCode(err, CodeNotFound) {
+		t.Errorf("ExplainJob of an unknown job = %v, want not_found", err)
+	}
+	var e *Error
+	if _, err := c.DryRunJob(ctx, []byte("{}"), "", nil); !errors.As(err, &e) || e.Code != CodeInvalid || len(e.Errors) != 1 {
+		t.Errorf("DryRunJob of an invalid job = %v, want invalid with its field", err)
+	}
+	res, err := c.TestScript(ctx, ScriptTestRequest{Script: SelectionScript{File: "gpu.lua"}, Node: "w1"})
+	if err != nil || !res.Verdict.Selected || res.Duration != Duration(2*time.Millisecond) || res.Facts["os"] != "linux" {
+		t.Errorf("TestScript = %+v, %v", res, err)
+	}
+}

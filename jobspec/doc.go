@@ -16,6 +16,13 @@
 // YAML anchors, aliases and merge keys ("<<: *defaults") are supported;
 // documents whose aliases expand beyond a bound are refused.
 //
+// Selection scripts (selection:, on the job and on tasks) are checked here
+// as far as a document can be: library names (scripts.Library) and the
+// compilation of inline Lua (scripts.Compile), whose errors carry the
+// script's line and, for literal blocks, the document's. The job's list
+// is copied into the tasks that set none, so the canonical form has no
+// job-level selection.
+//
 // ApplyVariables overrides job variables given at submission (--var K=V).
 //
 // The user-facing description of the format is docs/jobs.md; the

@@ -47,3 +47,6 @@ func env(kv ...string) opt {
 		}
 	}
 }
+
+// selection sets the task's selection scripts.
+func selection(s ...api.SelectionScript) opt { return func(t *api.TaskSpec) { t.Selection = s } }

@@ -19,6 +19,9 @@ func FuzzParse(f *testing.F) {
 		`{"name": "a", "tasks": [{"name": "t", "command": ["x", 1]}]}`,
 		"name: a\nvariables: {A: 1}\ntasks:\n- &t {name: a, lua: x, resources: {cpu: 0.5, memory: 1.5GiB}}\n- {<<: *t, name: b, depends_on: [a], walltime: 1d}\n",
 		"name: \"\\x85\\u2028\"\ntasks: [{name: t, script: \"\\0\"}]\n",
+		"name: a\nselection: [linux, {file: gpu, args: [A100, 2]}]\ntasks:\n- {name: a, script: x}\n- {name: b, script: x, selection: []}\n" +
+			"- {name: c, script: x, selection: [{lua: \"return node.cpus > 2\", type: dynamic}]}\n",
+		`{"name": "a", "tasks": [{"name": "t", "script": "x", "selection": ["os", {"lua": "return (", "args": [1, true]}]}]}`,
 		laughs(),
 	} {
 		f.Add([]byte(s))

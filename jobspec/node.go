@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/shrike-grid/shrike/api"
+	"github.com/shrike-grid/shrike/scripts"
 	"gopkg.in/yaml.v3"
 )
 
@@ -17,6 +18,13 @@ const maxErrors = 1000
 type parser struct {
 	errs   []api.FieldError
 	budget int // left for suggestions; see suggestBudget
+	// compiled holds the outcome of compiling each selection script source
+	// met so far (nil: it compiles).
+	compiled map[string]*scripts.CompileError
+	// compiledBytes is the size of the sources in compiled; overCompile is
+	// set once they reach their bounds (see chargeCompile).
+	compiledBytes int
+	overCompile   bool
 }
 
 // errorf records a problem with the field at path. When n is known its line

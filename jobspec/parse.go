@@ -16,7 +16,7 @@ const (
 	MaxTasks         = 10000 // tasks in one job
 )
 
-var jobFields = []string{"name", "priority", "variables", "node_token", "tasks"}
+var jobFields = []string{"name", "priority", "variables", "node_token", "selection", "tasks"}
 
 // Parse reads a job document, YAML or JSON, validates all of it and returns
 // the job in canonical form with defaults applied. It reports every problem
@@ -58,6 +58,10 @@ func (p *parser) job(n *yaml.Node) api.JobSpec {
 	if v := m["node_token"]; v != nil {
 		jobToken = p.nodeToken("node_token", v)
 	}
+	var jobSelection []api.SelectionScript
+	if v := m["selection"]; v != nil {
+		jobSelection = p.selection("selection", v)
+	}
 	if v := m["tasks"]; v == nil {
 		p.errorf("tasks", n, "required field is missing")
 	} else {
@@ -68,6 +72,7 @@ func (p *parser) job(n *yaml.Node) api.JobSpec {
 			spec.Tasks[i].NodeToken = jobToken // the job's default
 		}
 	}
+	applySelectionDefault(spec.Tasks, jobSelection)
 	return spec
 }
 

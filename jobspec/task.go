@@ -9,7 +9,7 @@ import (
 )
 
 var taskFields = []string{
-	"name", "command", "script", "lua", "env", "depends_on", "resources", "max_attempts", "walltime", "node_token",
+	"name", "command", "script", "lua", "env", "depends_on", "resources", "max_attempts", "walltime", "node_token", "selection",
 }
 
 // programFields are the ways to say what a task runs; exactly one is set.
@@ -62,6 +62,9 @@ func (p *parser) task(i int, n *yaml.Node) (api.TaskSpec, taskRefs) {
 	}
 	if v := m["node_token"]; v != nil {
 		spec.NodeToken = p.nodeToken(join(path, "node_token"), v)
+	}
+	if v := m["selection"]; v != nil {
+		spec.Selection = p.selection(join(path, "selection"), v)
 	}
 	return spec, refs
 }

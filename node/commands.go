@@ -13,12 +13,21 @@ import (
 // the processes start in the background.
 func (a *Agent) handleCommand(m *nats.Msg) {
 	var cmd api.Command
-	var reply api.CommandReply
 	if err := json.Unmarshal(m.Data, &cmd); err != nil {
-		reply.Error = api.Errorf(api.CodeBadRequest, "bad command: %v", err)
-	} else {
-		reply = a.command(cmd)
+		a.respondCommand(m, api.CommandReply{Error: api.Errorf(api.CodeBadRequest, "bad command: %v", err)})
+		return
 	}
+	if cmd.Select != nil && commandFields(cmd) == 1 {
+		// Dynamic scripts may take seconds: they must not hold up the
+		// commands that follow (select.go).
+		a.selectAsync(m, *cmd.Select)
+		return
+	}
+	a.respondCommand(m, a.command(cmd))
+}
+
+// respondCommand sends reply to a command, if it asked for one.
+func (a *Agent) respondCommand(m *nats.Msg, reply api.CommandReply) {
 	data, err := json.Marshal(reply)
 	if err != nil {
 		a.log.Error("cannot encode command reply", "err", err)
@@ -34,14 +43,8 @@ func (a *Agent) handleCommand(m *nats.Msg) {
 
 // command executes one decoded Command.
 func (a *Agent) command(cmd api.Command) api.CommandReply {
-	n := 0
-	for _, set := range []bool{cmd.Start != nil, cmd.Kill != nil, cmd.FetchLog != nil, cmd.Leave != nil, cmd.Suspend != nil} {
-		if set {
-			n++
-		}
-	}
-	if n != 1 {
-		return api.CommandReply{Error: api.Errorf(api.CodeBadRequest, "a command must set exactly one of start, kill, fetch_log, leave and suspend")}
+	if commandFields(cmd) != 1 {
+		return api.CommandReply{Error: api.Errorf(api.CodeBadRequest, "a command must set exactly one of start, kill, fetch_log, leave, suspend and select")}
 	}
 	switch {
 	case cmd.Leave != nil:
@@ -55,6 +58,8 @@ func (a *Agent) command(cmd api.Command) api.CommandReply {
 		return a.startTasks(cmd.Start.Tasks)
 	case cmd.Suspend != nil:
 		return a.suspendTasks(*cmd.Suspend)
+	case cmd.Select != nil:
+		return a.selectNow(*cmd.Select)
 	case cmd.Kill != nil:
 		found := a.killAttempts(cmd.Kill.Tasks)
 		if len(found) > 0 {
@@ -64,6 +69,17 @@ func (a *Agent) command(cmd api.Command) api.CommandReply {
 	default:
 		return a.fetchLog(*cmd.FetchLog)
 	}
+}
+
+// commandFields counts the fields of cmd that are set.
+func commandFields(cmd api.Command) int {
+	n := 0
+	for _, set := range []bool{cmd.Start != nil, cmd.Kill != nil, cmd.FetchLog != nil, cmd.Leave != nil, cmd.Suspend != nil, cmd.Select != nil} {
+		if set {
+			n++
+		}
+	}
+	return n
 }
 
 // startTasks admits each task: Accepted if it runs (or already ran and

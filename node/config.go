@@ -71,6 +71,10 @@ type Config struct {
 	// LuaRunner is the argv prefix that runs a Lua task file (the file is
 	// appended). Default: [os.Executable(), "node", "run-lua"].
 	LuaRunner []string
+	// AllowProbeCommands lets dynamic selection scripts run commands on
+	// this host (host.run; --allow-probe-commands). Off by default:
+	// without it, host.run is an error.
+	AllowProbeCommands bool
 	// OwnerSource, if set, is read at every heartbeat and reported as
 	// Heartbeat.Owner (workstations: --watch-owner, --owner-file). nil:
 	// the agent does not watch its owner.

@@ -78,6 +78,7 @@ func (s *server) routes(r *gin.Engine) {
 	authed.GET("/jobs", s.listJobs)
 	authed.GET("/jobs/:id", s.getJob)
 	authed.GET("/jobs/:id/spec", s.getJobSpec)
+	authed.GET("/jobs/:id/explain", s.explainJob)
 	authed.DELETE("/jobs/:id", s.killJob)
 	authed.GET("/jobs/:id/tasks/:task/logs", s.taskLog)
 
@@ -105,6 +106,8 @@ func (s *server) routes(r *gin.Engine) {
 	authed.POST("/node-sources/:name/tokens", s.createEnrollToken)
 	authed.GET("/node-sources/:name/tokens", s.listEnrollTokens)
 	authed.DELETE("/node-sources/:name/tokens/:id", s.revokeEnrollToken)
+
+	authed.POST("/scripts/test", s.testScript)
 
 	authed.POST("/users", s.createUser)
 	authed.GET("/users", s.listUsers)

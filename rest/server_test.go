@@ -36,7 +36,7 @@ func TestWebPage(t *testing.T) {
 	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
 		t.Errorf("Content-Type = %q, want text/html", ct)
 	}
-	for _, want := range []string{"<title>Shrike</title>", "/auth/login", "sessionStorage", "/nodes", "/node-sources"} {
+	for _, want := range []string{"<title>Shrike</title>", "/auth/login", "sessionStorage", "/nodes", "/node-sources", "/explain"} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("web page lacks %q", want)
 		}

@@ -20,40 +20,66 @@ var yamlContentTypes = map[string]bool{
 	"text/yaml":          true,
 }
 
-// submitJob answers POST /api/v1/jobs?var=K=V: it parses and validates the
-// whole document, applies variable overrides, and reports every problem at
-// once (400) or stores the job (201).
+// submitJob answers POST /api/v1/jobs?var=K=V&dry_run=: it parses and
+// validates the whole document, applies variable overrides, and reports
+// every problem at once (400) or stores the job (201). With dry_run=true
+// nothing is stored: the answer (200) says which nodes could run each
+// task and why the others cannot.
 func (s *server) submitJob(c *gin.Context) {
-	data, err := readBody(c)
+	var errs []api.FieldError
+	dryRun := queryBool(c, "dry_run", &errs)
+	spec, err := jobDocument(c, errs)
 	if err != nil {
 		s.abort(c, err)
 		return
 	}
-	if len(bytes.TrimSpace(data)) == 0 {
-		s.abort(c, badRequest("empty job document"))
+	ctx, p := c.Request.Context(), principal(c)
+	if dryRun {
+		explain, err := s.b.DryRunJob(ctx, p, spec)
+		if err != nil {
+			s.abort(c, err)
+			return
+		}
+		if explain.Tasks == nil {
+			explain.Tasks = []api.TaskExplain{}
+		}
+		c.JSON(http.StatusOK, explain)
 		return
 	}
-	if !yamlContentTypes[c.ContentType()] && !json.Valid(data) {
-		s.abort(c, badRequest("job document is not valid JSON: %v "+
-			"(send YAML with Content-Type: application/yaml)", jsonSyntaxError(data)))
-		return
-	}
-	spec, errs := jobspec.Parse(data)
-	vars, varErrs := queryVars(c)
-	errs = append(errs, varErrs...)
-	if len(errs) == 0 && len(vars) > 0 {
-		errs = jobspec.ApplyVariables(&spec, vars)
-	}
-	if len(errs) > 0 {
-		s.abort(c, api.Invalid(errs))
-		return
-	}
-	resp, err := s.b.SubmitJob(c.Request.Context(), principal(c), spec)
+	resp, err := s.b.SubmitJob(ctx, p, spec)
 	if err != nil {
 		s.abort(c, err)
 		return
 	}
 	c.JSON(http.StatusCreated, resp)
+}
+
+// jobDocument reads the job document of a submission (YAML or JSON, by
+// Content-Type), parses it and applies the var=K=V overrides. Every
+// problem, with errs (those of other query parameters), is one
+// CodeInvalid error; a body that is empty or not JSON is CodeBadRequest.
+func jobDocument(c *gin.Context, errs []api.FieldError) (api.JobSpec, error) {
+	data, err := readBody(c)
+	if err != nil {
+		return api.JobSpec{}, err
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return api.JobSpec{}, badRequest("empty job document")
+	}
+	if !yamlContentTypes[c.ContentType()] && !json.Valid(data) {
+		return api.JobSpec{}, badRequest("job document is not valid JSON: %v "+
+			"(send YAML with Content-Type: application/yaml)", jsonSyntaxError(data))
+	}
+	spec, parseErrs := jobspec.Parse(data)
+	vars, varErrs := queryVars(c)
+	errs = append(append(errs, parseErrs...), varErrs...)
+	if len(errs) == 0 && len(vars) > 0 {
+		errs = jobspec.ApplyVariables(&spec, vars)
+	}
+	if len(errs) > 0 {
+		return api.JobSpec{}, api.Invalid(errs)
+	}
+	return spec, nil
 }
 
 // jsonSyntaxError explains why data is not JSON.

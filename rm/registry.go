@@ -1,6 +1,7 @@
 package rm
 
 import (
+	"reflect"
 	"slices"
 	"time"
 
@@ -48,6 +49,10 @@ type Node struct {
 	IdleSince time.Time
 	// Info is why the node is in its state (LOST, TO_BE_REMOVED).
 	Info string
+	// FactsGen changes whenever the facts reported at registration change;
+	// LoadGen whenever a heartbeat brings new free memory, load or free
+	// disk. Cached selection verdicts are keyed by them.
+	FactsGen, LoadGen uint64
 
 	allocs       map[api.TaskKey]Alloc
 	usedMilliCPU int64
@@ -290,6 +295,10 @@ func (r *Registry) Add(name, source string, now time.Time) *Node {
 func (r *Registry) Register(name, instance string, facts api.NodeFacts, now time.Time) *Node {
 	n := r.Add(name, "", now)
 	n.Instance = instance
+	if n.FactsGen == 0 || !sameFacts(n.Facts, facts) {
+		n.FactsGen++
+		n.LoadGen++
+	}
 	n.Facts = facts
 	n.LastSeen = now
 	n.Unconfirmed = false
@@ -312,6 +321,7 @@ func (r *Registry) Register(name, instance string, facts api.NodeFacts, now time
 func (r *Registry) Restore(name, instance string, facts api.NodeFacts, state api.NodeState, registeredAt, now time.Time) *Node {
 	n := r.Add(name, "", now)
 	n.Instance, n.Facts, n.LastSeen, n.RegisteredAt, n.IdleSince = instance, facts, now, registeredAt, now
+	n.FactsGen, n.LoadGen = 1, 1
 	n.Unconfirmed = true
 	switch state {
 	case api.NodeFree, api.NodeBusy, api.NodeConfiguring:
@@ -339,9 +349,20 @@ func (r *Registry) Heartbeat(n *Node, memFree int64, load1 float64, diskFree int
 	n.LastSeen = now
 	n.Unconfirmed = false
 	n.Confirm(now)
+	if n.Facts.MemoryFree != memFree || n.Facts.Load1 != load1 || n.Facts.DiskFree != diskFree {
+		n.LoadGen++
+	}
 	n.Facts.MemoryFree = memFree
 	n.Facts.Load1 = load1
 	n.Facts.DiskFree = diskFree
+}
+
+// sameFacts compares the facts a registration reports, leaving out those
+// heartbeats refresh (free memory, load, free disk).
+func sameFacts(a, b api.NodeFacts) bool {
+	a.MemoryFree, a.Load1, a.DiskFree = 0, 0, 0
+	b.MemoryFree, b.Load1, b.DiskFree = 0, 0, 0
+	return reflect.DeepEqual(a, b)
 }
 
 // Expired returns the alive nodes whose last heartbeat is older than

@@ -171,3 +171,29 @@ func TestLifecycleStates(t *testing.T) {
 		t.Fatalf("lost node: state %s alive %v", n.State, n.Alive())
 	}
 }
+
+func TestFactsGenerations(t *testing.T) {
+	r := NewRegistry()
+	n := joined(r, "n", "i1", facts(2, 2, 8<<30), t0)
+	fg, lg := n.FactsGen, n.LoadGen
+	r.Heartbeat(n, 1<<30, 0.5, 100, t0.Add(time.Second))
+	if n.FactsGen != fg || n.LoadGen == lg {
+		t.Fatalf("a heartbeat with new load: facts gen %d→%d, load gen %d→%d", fg, n.FactsGen, lg, n.LoadGen)
+	}
+	lg = n.LoadGen
+	r.Heartbeat(n, 1<<30, 0.5, 100, t0.Add(2*time.Second))
+	if n.LoadGen != lg {
+		t.Fatal("an unchanged heartbeat bumped the load generation")
+	}
+	same := n.Facts
+	r.Register("n", "i2", same, t0.Add(3*time.Second))
+	if n.FactsGen != fg {
+		t.Fatal("re-registering with the same facts bumped the facts generation")
+	}
+	changed := facts(2, 2, 8<<30)
+	changed.Tags = []string{"gpu"}
+	r.Register("n", "i3", changed, t0.Add(4*time.Second))
+	if n.FactsGen == fg {
+		t.Fatal("new facts kept the facts generation")
+	}
+}

@@ -23,14 +23,16 @@ type cycle struct {
 	// eligibility group (byGroup) instead of in rejected.
 	restricted bool
 	byGroup    map[string]*shapeCache
+	classes    []Class
 }
 
 func newCycle(nodes []Node) *cycle {
 	c := &cycle{total: len(nodes), unavailable: unavailableReasons(nodes)}
-	for _, n := range nodes {
+	for i, n := range nodes {
 		if n.Unavailable != "" {
 			continue
 		}
+		n.index = i
 		if n.Slots > 0 {
 			c.open = append(c.open, len(c.nodes))
 		}
@@ -43,7 +45,7 @@ func newCycle(nodes []Node) *cycle {
 
 // cache is the rejected-shape cache of t's eligibility group.
 func (c *cycle) cache(t *QueuedTask) *shapeCache {
-	if !c.restricted {
+	if !c.restricted && t.Class == 0 {
 		return &c.rejected
 	}
 	key := eligibilityKey(t)
@@ -90,7 +92,7 @@ func (c *cycle) bestFit(need shape, t *QueuedTask) int {
 	from := sort.Search(len(c.open), func(k int) bool { return c.nodes[c.open[k]].MilliCPU >= need.cpu })
 	for k := from; k < len(c.open); k++ {
 		n := &c.nodes[c.open[k]]
-		if n.Memory >= need.mem && (!c.restricted || eligibleOn(n, t) == eligible) {
+		if n.Memory >= need.mem && c.eligible(n, t) {
 			return k
 		}
 	}
@@ -110,6 +112,22 @@ func (c *cycle) reorder(k int) {
 	c.open[to] = i
 }
 
+// eligible reports whether t may use n at all: tokens, access, selection.
+func (c *cycle) eligible(n *Node, t *QueuedTask) bool {
+	return (!c.restricted || eligibleOn(n, t) == eligible) && c.classReject(n, t) == ""
+}
+
+// classReject is why t's selection scripts reject n, or "".
+func (c *cycle) classReject(n *Node, t *QueuedTask) string {
+	if t.Class <= 0 || t.Class > len(c.classes) {
+		return ""
+	}
+	if r := c.classes[t.Class-1].Rejects; n.index < len(r) {
+		return r[n.index]
+	}
+	return ""
+}
+
 // tally counts why each available node rejects need (of task t).
 func (c *cycle) tally(need shape, t *QueuedTask) tally {
 	var why tally
@@ -119,6 +137,10 @@ func (c *cycle) tally(need shape, t *QueuedTask) tally {
 				why.ineligible(e, t.Token)
 				continue
 			}
+		}
+		if r := c.classReject(&c.nodes[i], t); r != "" {
+			why.script(r)
+			continue
 		}
 		why.add(check(&c.nodes[i], need), &c.nodes[i])
 	}

@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -63,10 +64,10 @@ func restricted(nodes []Node) bool {
 // eligibilityKey groups tasks that see the same nodes: the shape cache is
 // kept per group.
 func eligibilityKey(t *QueuedTask) string {
-	if t.Token == "" && t.User == "" {
+	if t.Token == "" && t.User == "" && t.Class == 0 {
 		return ""
 	}
-	return t.Token + "\x00" + t.User
+	return t.Token + "\x00" + t.User + "\x00" + strconv.Itoa(t.Class)
 }
 
 // Messages of ineligible nodes.

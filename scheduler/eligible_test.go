@@ -72,3 +72,24 @@ func TestEligibility(t *testing.T) {
 		})
 	}
 }
+
+func TestSelectionClasses(t *testing.T) {
+	nodes := []Node{node("a", 4, "8GiB", 4), node("b", 4, "8GiB", 4), node("c", 1, "1GiB", 1)}
+	gpuOnly := Class{Rejects: []string{"gpu.lua returned false", "", "gpu.lua returned false"}}
+	none := Class{Rejects: []string{"linux.lua returned false", "linux.lua returned false", "linux.lua returned false"}}
+	withClass := func(class int, ts []QueuedTask) []QueuedTask {
+		for i := range ts {
+			ts[i].Class = class
+		}
+		return ts
+	}
+	queue := concat(withClass(1, tasks(1, 2, 1, "1GiB")), withClass(2, tasks(2, 1, 1, "1GiB")), tasks(3, 1, 1, "1GiB"))
+	got := Schedule(Snapshot{Nodes: nodes, Queue: queue, Classes: []Class{gpuOnly, none}})
+	want := Plan{
+		Placements: []Placement{placed(101, "b"), placed(102, "b"), placed(301, "c")},
+		Unplaced:   []Unplaced{unplaced(201, reason(3, "linux.lua returned false"))},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("plan:\n got %+v\nwant %+v", got, want)
+	}
+}

@@ -54,6 +54,16 @@ type tally struct {
 	// Nodes the task may not use at all, and the token it requests.
 	tokenCarried, tokenMissing, accessDenied int
 	token                                    string
+	// scripts counts selection-script rejections by reason.
+	scripts map[string]int
+}
+
+// script counts a node a selection script rejected.
+func (t *tally) script(reason string) {
+	if t.scripts == nil {
+		t.scripts = map[string]int{}
+	}
+	t.scripts[reason]++
 }
 
 // ineligible counts a node the task may not use.
@@ -95,6 +105,9 @@ func (t tally) render(need shape, unavailable []Reason) []Reason {
 	}
 	if t.accessDenied > 0 {
 		out = append(out, Reason{Count: t.accessDenied, Message: msgAccessDenied})
+	}
+	for msg, n := range t.scripts {
+		out = append(out, Reason{Count: n, Message: msg})
 	}
 	if t.noSlot > 0 {
 		out = append(out, Reason{Count: t.noSlot, Message: msgNoSlot})

@@ -26,6 +26,7 @@ func Schedule(s Snapshot) Plan {
 		return Plan{Unplaced: appendUnplaced(nil, queue, []Reason{{Count: 0, Message: msgNoNodes}})}
 	}
 	c := newCycle(s.Nodes)
+	c.classes = s.Classes
 	var plan Plan
 	for i, t := range queue {
 		if c.full() {

@@ -17,6 +17,8 @@ type Snapshot struct {
 	Queue []QueuedTask
 	// Nodes are the nodes that may receive work, with what is still free.
 	Nodes []Node
+	// Classes are the selection verdicts of the queued tasks' classes.
+	Classes []Class
 }
 
 // QueuedTask is one eligible task attempt waiting for a node.
@@ -33,6 +35,18 @@ type QueuedTask struct {
 	// User and Groups are the job owner's, for node-source access rights.
 	User   string
 	Groups []string
+	// Class is 1 + the index in Snapshot.Classes of the task's selection
+	// scripts' verdicts; 0 when it has none.
+	Class int
+}
+
+// Class holds, for a group of tasks with the same selection scripts, the
+// verdicts on each node: Rejects[i] is "" when the scripts select
+// Snapshot.Nodes[i], else why not ("gpu.lua returned false"). The server
+// computes them (from cached static verdicts and the dynamic ones it has)
+// before it calls Schedule.
+type Class struct {
+	Rejects []string
 }
 
 // Node is a node's free capacity at snapshot time.
@@ -51,6 +65,8 @@ type Node struct {
 	// Access lists who may use the node ("*", "user:NAME",
 	// "group:NAME"); empty means everyone.
 	Access []string
+
+	index int // position in Snapshot.Nodes (set by Schedule)
 }
 
 // Plan is the decision: where to start which task, and why the rest did

@@ -50,11 +50,13 @@ var closedDone = func() chan struct{} {
 	return c
 }()
 
-// start arms the budget for one evaluation under parent.
-func (b *budget) start(parent context.Context) {
+// start arms the budget for one evaluation under parent, with timeout as
+// its time budget.
+func (b *budget) start(parent context.Context, timeout time.Duration) {
 	b.parent = parent
 	b.done = parent.Done()
-	b.deadline = b.now().Add(b.timeout)
+	b.timeout = timeout
+	b.deadline = b.now().Add(timeout)
 	b.steps, b.alloc = 0, 0
 	b.reason, b.detail = "", ""
 }
@@ -161,4 +163,25 @@ func (b *budget) chargeBytes(L *lua.LState, n int64) {
 		b.trip(ReasonMemory, fmt.Sprintf("the script allocates more than %d bytes", b.maxAlloc))
 		b.raise(L)
 	}
+}
+
+// probeContext is the context a host probe runs under: it ends at the
+// evaluation's deadline or when the caller's context ends.
+func (b *budget) probeContext() (context.Context, context.CancelFunc) {
+	return context.WithDeadline(b.parent, b.deadline)
+}
+
+// probeEnded trips the budget if the evaluation ended while a probe ran
+// under ctx (a probeContext, not yet cancelled): the time budget, or the
+// caller's cancellation. It reports whether it did.
+func (b *budget) probeEnded(ctx context.Context) bool {
+	if ctx.Err() == nil {
+		return false
+	}
+	if err := b.parent.Err(); err != nil {
+		b.trip(ReasonCancelled, "evaluation cancelled: "+err.Error())
+	} else {
+		b.trip(ReasonTimeout, fmt.Sprintf("time budget of %s exceeded", b.timeout))
+	}
+	return true
 }

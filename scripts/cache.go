@@ -215,7 +215,7 @@ func (e *Engine) selectOne(ctx context.Context, c *VerdictCache, sel Selection, 
 			return v
 		}
 	}
-	v := e.evaluate(ctx, sel.Script, node, sel.Vars, sel.Args)
+	v := e.evaluate(ctx, sel.Script, node, sel.Vars, sel.Args, nil)
 	if c != nil && v.Reason != ReasonCancelled {
 		c.Put(key, node.Name, gen, v)
 	}
@@ -258,7 +258,7 @@ func (e *Engine) SelectNodes(ctx context.Context, c *VerdictCache, sel Selection
 			}
 			for _, i := range misses[start:min(start+selectChunk, len(misses))] {
 				n := &nodes[i]
-				v := e.evaluate(ctx, sel.Script, &n.Node, sel.Vars, sel.Args)
+				v := e.evaluate(ctx, sel.Script, &n.Node, sel.Vars, sel.Args, nil)
 				if c != nil && v.Reason != ReasonCancelled {
 					c.Put(key, n.Node.Name, n.Generation, v)
 				}

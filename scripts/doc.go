@@ -37,6 +37,19 @@
 // (Selection, VerdictCache, Select, SelectNodes), library.go and
 // library/*.lua (the shipped scripts).
 //
+// # Dynamic scripts
+//
+// A dynamic selection script runs on the node itself (the node agent
+// answers the server's Select command) each time the node is considered.
+// Engine.EvaluateDynamic (dynamic.go) evaluates it like a static one,
+// with its own time budget, and adds the read-only `host` table (host.go)
+// whose functions ask a Probes: files, commands, environment, free memory
+// and disk, load, and running a command where the node allows it.
+// HostProbes (hostprobes.go, hostrun.go) are the Linux host's probes.
+// Each probe call costs a fixed number of instructions and stops when the
+// evaluation's time budget runs out; a command and its process group are
+// then killed.
+//
 // # Limits
 //
 // Every evaluation runs under Options: a wall-clock Timeout (100 ms), an

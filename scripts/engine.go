@@ -173,10 +173,11 @@ func (e *Engine) Compile(name, src string) (*Script, error) {
 // selected, with the reason. ctx cancels the evaluation (ReasonCancelled);
 // the engine's own budgets apply in any case.
 func (e *Engine) Evaluate(ctx context.Context, s *Script, node NodeView, vars map[string]string, args []string) Verdict {
-	return e.evaluate(ctx, s, &node, vars, args)
+	return e.evaluate(ctx, s, &node, vars, args, nil)
 }
 
-func (e *Engine) evaluate(ctx context.Context, s *Script, node *NodeView, vars map[string]string, args []string) (v Verdict) {
+// evaluate runs one evaluation; dyn is nil for a static script.
+func (e *Engine) evaluate(ctx context.Context, s *Script, node *NodeView, vars map[string]string, args []string, dyn *Dynamic) (v Verdict) {
 	e.evals.Add(1)
 	switch {
 	case s == nil || s.proto == nil:
@@ -193,7 +194,7 @@ func (e *Engine) evaluate(ctx context.Context, s *Script, node *NodeView, vars m
 		}
 		e.release(sb, clean)
 	}()
-	v, clean = sb.run(ctx, s, node, vars, args)
+	v, clean = sb.run(ctx, s, node, vars, args, dyn)
 	return v
 }
 
@@ -220,22 +221,29 @@ func (e *Engine) release(sb *sandbox, clean bool) {
 	sb.L.Close()
 }
 
-// run evaluates s once. The bool reports whether the state is fit for
-// reuse.
-func (sb *sandbox) run(ctx context.Context, s *Script, node *NodeView, vars map[string]string, args []string) (Verdict, bool) {
+// run evaluates s once, as a dynamic script if dyn is not nil. The bool
+// reports whether the state is fit for reuse.
+func (sb *sandbox) run(ctx context.Context, s *Script, node *NodeView, vars map[string]string, args []string, dyn *Dynamic) (Verdict, bool) {
 	if len(args) > sb.maxArgs {
 		return Verdict{Reason: ReasonError, Err: fmt.Sprintf("%d arguments, more than the %d allowed", len(args), sb.maxArgs)}, true
 	}
 	L := sb.L
 	sb.ev = evaluation{node: node, vars: vars, args: args}
-	sb.budget.start(ctx)
+	timeout := sb.timeout
+	if dyn != nil {
+		sb.ev.probes = dyn.Probes
+		if dyn.Timeout > 0 && dyn.Timeout < timeout {
+			timeout = dyn.Timeout
+		}
+	}
+	sb.budget.start(ctx, timeout)
 	defer func() {
 		sb.ev = evaluation{}
 		sb.budget.stop()
 		L.SetTop(0)
 	}()
 
-	env := sb.newEnv()
+	env := sb.newEnv(dyn != nil)
 	fn := L.NewFunctionFromProto(s.proto)
 	fn.Env = env
 	L.Push(fn)
@@ -246,7 +254,11 @@ func (sb *sandbox) run(ctx context.Context, s *Script, node *NodeView, vars map[
 		L.Push(lua.LString(a))
 	}
 	if err := L.PCall(len(sb.hidden)+len(args), lua.MultRet, nil); err != nil {
-		return sb.failure(err)
+		v, clean := sb.failure(err)
+		if dyn == nil {
+			v = withHostHint(v, s.Source)
+		}
+		return v, clean
 	}
 	var ret lua.LValue = lua.LNil
 	if L.GetTop() > 0 {

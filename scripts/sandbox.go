@@ -32,6 +32,8 @@ import (
 //     script must be deterministic).
 //   - os: time, date and clock only.
 //   - sel: the helpers of sel.go; node, args, vars: read-only views.
+//   - host (dynamic evaluations only, host.go): the host probes; a
+//     static evaluation has no host at all.
 //
 // Also removed: io, debug, coroutine, channel, package, string.dump and
 // the other os functions; there is no way to load code or bytecode. What
@@ -45,6 +47,11 @@ type sandbox struct {
 	roWrite *lua.LFunction
 	roLen   *lua.LFunction
 	maxArgs int
+	timeout time.Duration // the time budget of a static evaluation
+
+	// dynMeta is envMeta for dynamic evaluations: its template also has
+	// `host`. Built on the first dynamic evaluation (hostMeta).
+	dynMeta *lua.LTable
 
 	// lazy maps the views whose fields are computed (node, args, vars)
 	// to the function that builds their whole table.
@@ -56,9 +63,10 @@ type sandbox struct {
 // evaluation is what one evaluation is about, and the tables built for it
 // on demand. It is reset before each evaluation.
 type evaluation struct {
-	node *NodeView
-	vars map[string]string
-	args []string
+	node   *NodeView
+	vars   map[string]string
+	args   []string
+	probes Probes // nil in a static evaluation
 
 	nodeData, gpus, tags, facts *lua.LTable
 	argsData, varsData          *lua.LTable
@@ -101,6 +109,7 @@ func newSandbox(o Options, now func() time.Time) *sandbox {
 			maxString: o.MaxStringBytes,
 		},
 		maxArgs: o.MaxStack / 4,
+		timeout: o.Timeout,
 	}
 	sb.hidden = []lua.LValue{
 		L.NewFunction(sb.luaConcat),
@@ -226,10 +235,14 @@ func goFunc(t *lua.LTable, name string) lua.LGFunction {
 }
 
 // newEnv is the globals table of one evaluation. node, args and vars
-// come from the template: they are views of sb.ev.
-func (sb *sandbox) newEnv() *lua.LTable {
+// come from the template: they are views of sb.ev; dynamic evaluations
+// also see host.
+func (sb *sandbox) newEnv(dynamic bool) *lua.LTable {
 	env := sb.L.CreateTable(0, 4)
 	env.Metatable = sb.envMeta
+	if dynamic {
+		env.Metatable = sb.hostMeta()
+	}
 	env.RawSetString("_G", env)
 	return env
 }

@@ -61,6 +61,16 @@ type Config struct {
 	// DeployTimeout is how long a deployed node may take to register
 	// before it is LOST.
 	DeployTimeout time.Duration `yaml:"deploy_timeout"`
+	// SelectionTimeout is the wall-clock budget of one dynamic selection
+	// script on a node.
+	SelectionTimeout time.Duration `yaml:"selection_timeout"`
+	// SelectionBackoff is how long a node is skipped for a task's dynamic
+	// scripts after they said no or failed there.
+	SelectionBackoff time.Duration `yaml:"selection_backoff"`
+	// SelectionAllowlist, when not empty, lists the SHA-256 digests of the
+	// only inline selection scripts users may submit (admins and the
+	// shipped library are not restricted).
+	SelectionAllowlist []string `yaml:"selection_allowlist"`
 
 	Logger *slog.Logger `yaml:"-"`
 }
@@ -84,6 +94,8 @@ func DefaultConfig() Config {
 		PolicyInterval:     5 * time.Second,
 		InfraCheckInterval: 10 * time.Second,
 		DeployTimeout:      5 * time.Minute,
+		SelectionTimeout:   5 * time.Second,
+		SelectionBackoff:   5 * time.Minute,
 	}
 }
 
@@ -166,6 +178,7 @@ func (c *Config) Validate() error {
 		"dispatch_grace": c.DispatchGrace, "schedule_interval": c.ScheduleInterval,
 		"request_timeout": c.RequestTimeout, "session_ttl": c.SessionTTL, "rm_sample_interval": c.RMSampleInterval,
 		"policy_interval": c.PolicyInterval, "infra_check_interval": c.InfraCheckInterval, "deploy_timeout": c.DeployTimeout,
+		"selection_timeout": c.SelectionTimeout, "selection_backoff": c.SelectionBackoff,
 	}
 	for name, d := range positive {
 		if d <= 0 {
@@ -175,6 +188,11 @@ func (c *Config) Validate() error {
 	if c.NATSAdvertise != "" {
 		if u, err := url.Parse(c.NATSAdvertise); err != nil || (u.Scheme != "nats" && u.Scheme != "tls") || u.Host == "" {
 			errs = append(errs, fmt.Errorf("nats_advertise: %q is not a URL like nats://grid.example.org:4222", c.NATSAdvertise))
+		}
+	}
+	for i, d := range c.SelectionAllowlist {
+		if len(d) != 64 || strings.Trim(strings.ToLower(d), "0123456789abcdef") != "" {
+			errs = append(errs, fmt.Errorf("selection_allowlist[%d]: %q is not a SHA-256 digest (64 hex digits; `shrike script test` prints a script's)", i, d))
 		}
 	}
 	if c.DownNodeRetention < 0 {

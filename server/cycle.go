@@ -46,10 +46,14 @@ func (s *Server) scheduleLoop(ctx context.Context) error {
 // only then sent to its node, one batch per node.
 func (s *Server) cycle() {
 	s.mu.Lock()
-	snap := s.snapshot()
+	snap, head := s.snapshot()
+	classes, selNodes := s.classify(&snap, head)
 	s.mu.Unlock()
 	if len(snap.Queue) == 0 {
 		return
+	}
+	if len(classes) > 0 {
+		s.evaluateClasses(context.Background(), &snap, classes, selNodes)
 	}
 	plan := scheduler.Schedule(snap)
 
@@ -74,10 +78,10 @@ func (s *Server) cycle() {
 // snapshot builds the scheduler's input. When no node has a free slot
 // nothing can be placed, and only the head of the queue (windowIdle tasks)
 // is examined, to keep its waiting reasons current. Called with s.mu held.
-func (s *Server) snapshot() scheduler.Snapshot {
+func (s *Server) snapshot() (scheduler.Snapshot, []*taskState) {
 	snap := scheduler.Snapshot{Now: s.now()}
 	if s.ready.live == 0 {
-		return snap // nothing waits: no need to look at the nodes
+		return snap, nil // nothing waits: no need to look at the nodes
 	}
 	free := 0
 	for _, n := range s.reg.Nodes() {
@@ -101,7 +105,7 @@ func (s *Server) snapshot() scheduler.Snapshot {
 		snap.Queue[i] = t.qt
 		snap.Queue[i].Groups = s.userGroups[t.qt.User]
 	}
-	return snap
+	return snap, head
 }
 
 // place applies one placement if it still holds. Called with s.mu held.
@@ -116,6 +120,9 @@ func (s *Server) place(pl scheduler.Placement, now time.Time, c *change) {
 	}
 	if src := s.sources[n.Source]; src == nil || !s.sourceTakes(src, t) {
 		return
+	}
+	if ts := s.selectionOf(t); ts != nil && ts.dynKey != "" {
+		s.sel.dyn.consume(dynKey(ts.dynKey, n.Name))
 	}
 	s.ready.remove(t)
 	t.unplaced = nil
@@ -201,11 +208,16 @@ func (s *Server) undeliverable(node string, batch []api.StartTask) {
 
 // request sends a JSON request to a node and decodes the reply.
 func (s *Server) request(subject string, req, reply any) error {
+	return s.requestWithin(subject, req, reply, s.cfg.RequestTimeout)
+}
+
+// requestWithin is request with its own timeout.
+func (s *Server) requestWithin(subject string, req, reply any, timeout time.Duration) error {
 	data, err := json.Marshal(req)
 	if err != nil {
 		return err
 	}
-	msg, err := s.nc.Request(subject, data, s.cfg.RequestTimeout)
+	msg, err := s.nc.Request(subject, data, timeout)
 	if errors.Is(err, nats.ErrNoResponders) {
 		return errNotConnected
 	}

@@ -161,9 +161,9 @@ func TestDownNodesExpire(t *testing.T) {
 	agentDone := make(chan error, 1)
 	go func() { agentDone <- agent.Run(actx) }()
 	admin := rest.Principal{Name: "admin", Role: api.RoleAdmin}
-	waitUntil(t, 10*time.Second, "node registered", func() bool {
+	waitUntil(t, 10*time.Second, "node ready", func() bool {
 		ns, _ := srv.ListNodes(ctx, admin)
-		return len(ns) == 1
+		return len(ns) == 1 && ns[0].State == api.NodeFree
 	})
 	stopAgent()
 	<-agentDone

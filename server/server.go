@@ -40,6 +40,7 @@ type Server struct {
 	nodeToken    string
 	adminCreated bool
 	auth         *nodeAuth
+	sel          *selector
 
 	mu       sync.Mutex // guards everything below
 	jobs     map[int64]*jobState
@@ -77,8 +78,12 @@ func New(cfg Config) (*Server, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
+	sel, err := newSelector(cfg.SelectionBackoff)
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
-		cfg: cfg, log: log, now: time.Now,
+		cfg: cfg, log: log, now: time.Now, sel: sel,
 		jobs: make(map[int64]*jobState), tasks: make(map[int64]*taskState),
 		reg: rm.NewRegistry(), removed: make(map[string]string), wake: make(chan struct{}, 1), fatal: make(chan error, 1),
 		sources: make(map[string]*source), enroll: make(map[string]store.EnrollTokenRecord),

@@ -36,6 +36,8 @@ type taskState struct {
 	unplaced []scheduler.Reason
 	// qt is the task as the scheduler sees it, built once.
 	qt scheduler.QueuedTask
+	// sel is the task's compiled selection scripts (selectionOf).
+	sel *taskSel
 }
 
 func (t *taskState) key() api.TaskKey { return api.TaskKey{TaskID: t.rec.ID, Attempt: t.rec.Attempt} }

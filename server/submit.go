@@ -14,9 +14,12 @@ import (
 // joins the index and before the caller gets its id; the wait for the write
 // ignores ctx on purpose, so a client that hangs up cannot leave a stored
 // job out of the index.
-func (s *Server) SubmitJob(_ context.Context, p rest.Principal, spec api.JobSpec) (api.SubmitResponse, error) {
+func (s *Server) SubmitJob(ctx context.Context, p rest.Principal, spec api.JobSpec) (api.SubmitResponse, error) {
 	if len(spec.Tasks) == 0 {
 		return api.SubmitResponse{}, api.Invalid([]api.FieldError{{Field: "tasks", Message: "a job needs at least one task"}})
+	}
+	if err := s.checkSubmission(p, spec); err != nil {
+		return api.SubmitResponse{}, err
 	}
 	data, err := json.Marshal(spec)
 	if err != nil {
@@ -60,5 +63,41 @@ func (s *Server) SubmitJob(_ context.Context, p rest.Principal, spec api.JobSpec
 		return api.SubmitResponse{}, err
 	}
 	s.log.Debug("job submitted", "job", jobID, "owner", p.Name, "tasks", len(spec.Tasks))
-	return api.SubmitResponse{ID: jobID}, nil
+	return api.SubmitResponse{ID: jobID, Warnings: s.submissionWarnings(ctx, p, spec)}, nil
+}
+
+// submissionWarnings names the tasks no current node could run (nodes
+// may join later, so it is not an error). Jobs without selection scripts
+// or node tokens take a quick look first: any node that is not gone and
+// has the capacity, and there is nothing to say.
+func (s *Server) submissionWarnings(ctx context.Context, p rest.Principal, spec api.JobSpec) []string {
+	s.mu.Lock()
+	quick := true
+	for i := range spec.Tasks {
+		t := &spec.Tasks[i]
+		if len(t.Selection) > 0 || t.NodeToken != "" || !s.someNodeHolds(t, p) {
+			quick = false
+			break
+		}
+	}
+	s.mu.Unlock()
+	if quick {
+		return nil
+	}
+	return warnings(s.judgeSpec(ctx, p, spec, true))
+}
+
+// someNodeHolds reports whether a node that is not gone, usable by p and
+// without node tokens has the capacity for t. Called with s.mu held.
+func (s *Server) someNodeHolds(t *api.TaskSpec, p rest.Principal) bool {
+	cpu, mem := t.Resources.MilliCPU(), int64(t.Resources.Memory)
+	for _, n := range s.reg.Nodes() {
+		if n.Gone() || n.CapacityMilliCPU() < cpu || n.Facts.MemoryTotal < mem {
+			continue
+		}
+		if src := s.sources[n.Source]; src != nil && len(src.spec.NodeTokens) == 0 && src.mayUse(p.Name, p.Groups) {
+			return true
+		}
+	}
+	return false
 }

@@ -8,6 +8,7 @@ func jobCommand(ctx context.Context, e *env, args []string) error {
 		{"submit", "submit a job document (YAML or JSON)", cmdJobSubmit},
 		{"ls", "list jobs", cmdJobLs},
 		{"show", "show a job and its tasks", cmdJobShow},
+		{"explain", "explain why a job's tasks wait for a node", cmdJobExplain},
 		{"logs", "print or follow a task's output", cmdJobLogs},
 		{"kill", "kill a job", cmdJobKill},
 		{"wait", "wait until a job is over", cmdJobWait},

@@ -8,24 +8,32 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/shrike-grid/shrike/api"
 )
 
 // cmdJobSubmit is `shrike job submit`.
 func cmdJobSubmit(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "job submit", "FILE [--var NAME=VALUE]... [--wait] [--json]",
+	fs := newFlags(e, "job submit", "FILE [--var NAME=VALUE]... [--wait | --dry-run] [--json]",
 		"Submit a job document. FILE ending in .yaml or .yml is sent as YAML, any\n"+
 			"other as JSON; FILE \"-\" reads standard input (JSON if it starts with '{',\n"+
 			"else YAML). The server checks the whole document and reports every problem.\n"+
-			"With --wait, wait for the job like `shrike job wait` (same exit codes).",
+			"With --wait, wait for the job like `shrike job wait` (same exit codes).\n"+
+			"With --dry-run, submit nothing: show for each task which nodes could run it\n"+
+			"now and why the others cannot (exit 0 even if no node can run a task).",
 		"shrike job submit pipeline.yaml --var input=/data/run42 --wait")
 	server := serverFlag(fs)
 	vars := varsFlag{}
 	fs.Var(vars, "var", "override a job variable, NAME=VALUE (repeatable)")
 	wait := fs.Bool("wait", false, "wait until the job is over; exit 0 FINISHED, 3 FAILED, 4 KILLED")
+	dryRun := fs.Bool("dry-run", false, "submit nothing; show which nodes could run each task")
 	asJSON := fs.Bool("json", false, "print the answer (or, with --wait, the final job) as JSON")
 	pos, err := parseArgs(fs, args, 1)
 	if err != nil {
 		return err
+	}
+	if *wait && *dryRun {
+		return usageErrorf("job submit: --wait and --dry-run exclude each other")
 	}
 	doc, err := readJobDocument(e, pos[0])
 	if err != nil {
@@ -35,13 +43,14 @@ func cmdJobSubmit(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if *dryRun {
+		return dryRunJob(ctx, e, c, doc, contentTypeFor(pos[0], doc), vars, *asJSON)
+	}
 	resp, err := c.SubmitJob(ctx, doc, contentTypeFor(pos[0], doc), vars)
 	if err != nil {
 		return err
 	}
-	for _, w := range resp.Warnings {
-		fmt.Fprintf(e.stderr, "warning: %s\n", w)
-	}
+	printWarnings(e, resp.Warnings)
 	switch {
 	case *wait:
 		fmt.Fprintf(e.stderr, "Submitted job %d.\n", resp.ID)
@@ -50,6 +59,23 @@ func cmdJobSubmit(ctx context.Context, e *env, args []string) error {
 		return printJSON(e.stdout, resp)
 	}
 	fmt.Fprintf(e.stdout, "Submitted job %d.\n", resp.ID)
+	return nil
+}
+
+// dryRunJob is `shrike job submit --dry-run`: the server's answer as a
+// table of tasks, and its warnings on stderr.
+func dryRunJob(ctx context.Context, e *env, c *api.Client, doc []byte, contentType string, vars map[string]string, asJSON bool) error {
+	explain, err := c.DryRunJob(ctx, doc, contentType, vars)
+	if err != nil {
+		return err
+	}
+	printWarnings(e, explain.Warnings)
+	if asJSON {
+		return printJSON(e.stdout, explain)
+	}
+	fmt.Fprintln(e.stdout, "Dry run: nothing was submitted.")
+	fmt.Fprintln(e.stdout)
+	printTaskExplains(e.stdout, explain.Tasks)
 	return nil
 }
 

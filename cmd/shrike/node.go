@@ -51,6 +51,7 @@ type agentOptions struct {
 	factsFile   string
 	watchOwner  bool
 	ownerFile   string
+	allowProbes bool // --allow-probe-commands
 	logLevel    string
 	given       map[string]bool // the flags given on the command line
 }
@@ -103,6 +104,7 @@ Flags:
 	fs.StringVar(&o.factsFile, "facts-file", "", "YAML or JSON file holding an object of custom facts (string values)")
 	fs.BoolVar(&o.watchOwner, "watch-owner", false, "report the workstation owner's input idle time and load in heartbeats (Linux: /proc, /dev)")
 	fs.StringVar(&o.ownerFile, "owner-file", "", `report the owner reading in this JSON file instead, read at every heartbeat: {"input_idle":"10m","load":0.2}`)
+	fs.BoolVar(&o.allowProbes, "allow-probe-commands", false, "let dynamic selection scripts run commands on this host (host.run), with a timeout, in the work directory")
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 	return fs
 }
@@ -317,6 +319,8 @@ func (o *agentOptions) config(logger *slog.Logger) (node.Config, error) {
 		WorkDir:     o.workDir,
 		OwnerSource: owner,
 		Logger:      logger,
+
+		AllowProbeCommands: o.allowProbes,
 	}
 	check := cfg
 	check.ServerURL, check.Token = "nats://credentials", "credentials" // filled in later

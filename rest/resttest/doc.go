@@ -10,4 +10,10 @@
 // with the real parameter parser; secrets are redacted in reads, access
 // lists are enforced, and enrollment tokens can be created, listed,
 // revoked and traded for node credentials by JoinNode.
+//
+// ExplainJob, DryRunJob and TestScript follow a small copy of the
+// scheduler's checks (explain.go): availability, selection scripts, slots,
+// CPU and memory. Selection scripts run in the real engine (package
+// scripts) against the node's facts (its fields plus SetNodeFacts), with
+// static verdicts cached until the facts change.
 package resttest

@@ -11,6 +11,7 @@ import (
 
 	"github.com/shrike-grid/shrike/api"
 	"github.com/shrike-grid/shrike/rest"
+	"github.com/shrike-grid/shrike/scripts"
 )
 
 var _ rest.Backend = (*FakeBackend)(nil)
@@ -39,6 +40,10 @@ type FakeBackend struct {
 	logCalls  int
 	sources   map[string]*fakeSource
 	nextEnrol int
+	facts     map[string]api.NodeFacts // SetNodeFacts
+	factsGen  uint64                   // bumped when any node's facts change
+	engine    *scripts.Engine
+	verdicts  *scripts.VerdictCache
 }
 
 type fakeUser struct {
@@ -60,12 +65,15 @@ type fakeLog struct {
 // NewFakeBackend returns an empty backend whose clock reads a fixed time.
 func NewFakeBackend() *FakeBackend {
 	return &FakeBackend{
-		now:     time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC),
-		users:   map[string]fakeUser{},
-		tokens:  map[string]string{},
-		jobs:    map[int64]*fakeJob{},
-		scripts: map[int64][]api.JobState{},
-		sources: map[string]*fakeSource{},
+		now:      time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC),
+		users:    map[string]fakeUser{},
+		tokens:   map[string]string{},
+		jobs:     map[int64]*fakeJob{},
+		scripts:  map[int64][]api.JobState{},
+		sources:  map[string]*fakeSource{},
+		facts:    map[string]api.NodeFacts{},
+		engine:   newScriptEngine(),
+		verdicts: scripts.NewVerdictCache(0),
 	}
 }
 

@@ -18,12 +18,17 @@ func (f *FakeBackend) ScriptStates(id int64, states ...api.JobState) {
 	f.scripts[id] = append(f.scripts[id], states...)
 }
 
-// SubmitJob implements rest.Backend. The job's tasks start PENDING.
+// SubmitJob implements rest.Backend. The job's tasks start PENDING. Its
+// selection scripts are checked (exactly one of lua and file, a known
+// library file, the type); the warnings are those set by SetWarnings.
 func (f *FakeBackend) SubmitJob(_ context.Context, p rest.Principal, spec api.JobSpec) (api.SubmitResponse, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.fail != nil {
 		return api.SubmitResponse{}, f.fail
+	}
+	if errs := checkSelection(spec); len(errs) > 0 {
+		return api.SubmitResponse{}, api.Invalid(errs)
 	}
 	f.nextJob++
 	job := api.Job{

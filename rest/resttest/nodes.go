@@ -29,6 +29,7 @@ func (f *FakeBackend) SetNodes(nodes ...api.Node) {
 	defer f.mu.Unlock()
 	old := f.nodes
 	f.nodes = slices.Clone(nodes)
+	f.factsGen++
 	for _, n := range f.nodes {
 		i := indexOfNode(old, n.Name)
 		switch {
@@ -63,7 +64,7 @@ func (f *FakeBackend) ListNodes(_ context.Context, _ rest.Principal) ([]api.Node
 }
 
 // GetNode implements rest.Backend. Facts are taken from the node's own
-// fields; the history is every event of the node so far.
+// fields and SetNodeFacts; the history is every event of the node so far.
 func (f *FakeBackend) GetNode(_ context.Context, _ rest.Principal, name string) (api.NodeDetail, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -72,10 +73,7 @@ func (f *FakeBackend) GetNode(_ context.Context, _ rest.Principal, name string) 
 		return api.NodeDetail{}, err
 	}
 	n := f.nodes[i]
-	d := api.NodeDetail{Node: n, Facts: api.NodeFacts{
-		Hostname: n.Hostname, OS: n.OS, Arch: n.Arch, CPUs: n.CPUs, Slots: n.Slots,
-		MemoryTotal: n.Memory, MemoryFree: n.MemoryFree, Load1: n.Load1, Tags: n.Tags, Version: n.Version,
-	}}
+	d := api.NodeDetail{Node: n, Facts: f.factsLocked(n)}
 	for _, ev := range f.events {
 		if ev.Node == name {
 			d.History = append(d.History, ev)

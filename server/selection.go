@@ -1,0 +1,301 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/shrike-grid/shrike/api"
+	"github.com/shrike-grid/shrike/rm"
+	"github.com/shrike-grid/shrike/scheduler"
+	"github.com/shrike-grid/shrike/scripts"
+)
+
+// selector evaluates selection scripts: static ones here, against the
+// nodes' facts, with their verdicts cached per (script, args, vars; node;
+// facts generation); dynamic ones on the nodes (dynamic.go). It has its
+// own locks: evaluation happens outside s.mu.
+type selector struct {
+	engine *scripts.Engine
+	cache  *scripts.VerdictCache
+
+	mu       sync.Mutex
+	compiled map[string]*scripts.Script // by digest: compile once
+
+	dyn *dynamicVerdicts
+}
+
+func newSelector(backoff time.Duration) (*selector, error) {
+	e, err := scripts.NewEngine(scripts.Options{})
+	if err != nil {
+		return nil, err
+	}
+	return &selector{engine: e, cache: scripts.NewVerdictCache(0), compiled: map[string]*scripts.Script{},
+		dyn: newDynamicVerdicts(backoff)}, nil
+}
+
+// source returns a selection script's Lua source (a library file is
+// looked up by name).
+func scriptSource(sp api.SelectionScript) (string, error) {
+	if sp.File == "" {
+		return sp.Lua, nil
+	}
+	src, ok := scripts.Library(sp.File)
+	if !ok {
+		return "", fmt.Errorf("no selection script %q in the library", sp.File)
+	}
+	return src, nil
+}
+
+// compile compiles a script once per digest.
+func (sl *selector) compile(label, src string) (*scripts.Script, error) {
+	digest := scripts.Digest(src)
+	sl.mu.Lock()
+	sc := sl.compiled[digest]
+	sl.mu.Unlock()
+	if sc != nil {
+		return sc, nil
+	}
+	sc, err := scripts.Compile(label, src)
+	if err != nil {
+		return nil, err
+	}
+	sl.mu.Lock()
+	sl.compiled[digest] = sc
+	sl.mu.Unlock()
+	return sc, nil
+}
+
+// boundScript is one static selection script of a task.
+type boundScript struct {
+	label    string
+	sel      scripts.Selection
+	volatile bool // reads facts that heartbeats refresh
+}
+
+// taskSel is a task's selection scripts, compiled and bound to the job's
+// variables once. classKey identifies tasks that select alike.
+type taskSel struct {
+	static   []boundScript
+	dynamic  []api.DynamicScript
+	dynKey   string // identifies the dynamic list (scripts, args, vars)
+	classKey string
+	err      string // a script that no longer compiles: the task waits with this reason
+}
+
+// volatileFields are the node-table names whose values heartbeats
+// refresh; a script that mentions one (or a helper reading one) is
+// re-evaluated whenever they change, the others only when a node's
+// registration facts change.
+var volatileFields = []string{"mem_free", "load1", "disk_free", "idle_seconds",
+	"min_free_memory", "min_disk", "max_load", "min_idle", "node["}
+
+func isVolatile(src string) bool {
+	for _, f := range volatileFields {
+		if strings.Contains(src, f) {
+			return true
+		}
+	}
+	return false
+}
+
+// buildTaskSel compiles t's selection scripts.
+func (sl *selector) buildTaskSel(spec *api.TaskSpec, vars map[string]string) *taskSel {
+	ts := &taskSel{}
+	var keys []string
+	for i, sp := range spec.Selection {
+		label := sp.Label(i)
+		src, err := scriptSource(sp)
+		if err != nil {
+			ts.err = label + ": " + err.Error()
+			break
+		}
+		if sp.Type == api.SelectionDynamic {
+			d := api.DynamicScript{Label: label, Source: src, Args: sp.Args, Vars: vars}
+			ts.dynamic = append(ts.dynamic, d)
+			k := scripts.NewSelection(&scripts.Script{Digest: scripts.Digest(src)}, vars, sp.Args).Key()
+			ts.dynKey += k.String()
+			keys = append(keys, "d"+k.String())
+			continue
+		}
+		sc, err := sl.compile(label, src)
+		if err != nil {
+			ts.err = label + ": " + err.Error()
+			break
+		}
+		b := boundScript{label: label, sel: scripts.NewSelection(sc, vars, sp.Args), volatile: isVolatile(src)}
+		ts.static = append(ts.static, b)
+		keys = append(keys, "s"+b.sel.Key().String())
+	}
+	ts.classKey = strings.Join(keys, ",") + "|" + ts.err
+	return ts
+}
+
+// selectionOf returns t's compiled selection, nil when it has none.
+// Called with s.mu held.
+func (s *Server) selectionOf(t *taskState) *taskSel {
+	if len(t.spec.Selection) == 0 {
+		return nil
+	}
+	if t.sel == nil {
+		t.sel = s.sel.buildTaskSel(t.spec, t.job.spec.Variables)
+	}
+	return t.sel
+}
+
+// selNode is what selection needs of a node, copied under s.mu.
+type selNode struct {
+	name              string
+	facts             api.NodeFacts
+	source            string
+	idle              float64
+	factsGen, loadGen uint64
+	free              bool // takes work now (Unavailable == "")
+	milliCPU, memory  int64
+	slots             int
+}
+
+// view is the node table a script sees.
+func (n *selNode) view() scripts.NodeView {
+	v := scripts.NodeViewFromFacts(n.name, n.facts)
+	v.Source, v.IdleSeconds = n.source, n.idle
+	return v
+}
+
+// gen is the generation a verdict of b on n is cached under.
+func (n *selNode) gen(b *boundScript) uint64 {
+	if b.volatile {
+		return n.factsGen<<32 ^ n.loadGen
+	}
+	return n.factsGen
+}
+
+// selNodeOf copies what selection needs of n. Called with s.mu held.
+func (s *Server) selNodeOf(n *rm.Node, now time.Time) selNode {
+	cpu, mem, slots := n.Free()
+	sn := selNode{name: n.Name, facts: n.Facts, source: n.Source, factsGen: n.FactsGen, loadGen: n.LoadGen,
+		free: n.Schedulable(), milliCPU: cpu, memory: mem, slots: slots}
+	switch {
+	case n.Owner != nil:
+		sn.idle = time.Duration(n.Owner.InputIdle).Seconds()
+	case n.Empty() && !n.IdleSince.IsZero():
+		sn.idle = now.Sub(n.IdleSince).Seconds()
+	}
+	return sn
+}
+
+// staticReject evaluates b on n (from the cache when it can) and returns
+// why it rejects n, or "" when it selects it, with the verdict.
+func (sl *selector) staticVerdict(ctx context.Context, b *boundScript, n *selNode) (scripts.Verdict, bool) {
+	gen := n.gen(b)
+	if v, ok := sl.cache.Get(b.sel.Key(), n.name, gen); ok {
+		return v, true
+	}
+	return sl.engine.Select(ctx, sl.cache, b.sel, n.view(), gen), false
+}
+
+// rejectText is the reason counted across nodes for a false verdict.
+func rejectText(label string, v scripts.Verdict) string {
+	if v.Reason == scripts.ReasonFalse {
+		return label + " returned false"
+	}
+	return label + ": " + v.Reason
+}
+
+// classWork is one selection class of a cycle: the tasks' shared scripts
+// and the verdicts on each snapshot node.
+type classWork struct {
+	sel     *taskSel
+	need    [2]int64 // the smallest (cpu, memory) of its tasks, for probing
+	tasks   int
+	rejects []string
+}
+
+// classify gives every queued task with selection scripts its class, and
+// copies the nodes selection needs. Called with s.mu held.
+func (s *Server) classify(snap *scheduler.Snapshot, head []*taskState) ([]*classWork, []selNode) {
+	var classes []*classWork
+	index := map[string]int{}
+	for i, t := range head {
+		ts := s.selectionOf(t)
+		if ts == nil {
+			continue
+		}
+		k, ok := index[ts.classKey]
+		if !ok {
+			k = len(classes)
+			index[ts.classKey] = k
+			classes = append(classes, &classWork{sel: ts, need: [2]int64{t.qt.MilliCPU, t.qt.Memory}})
+		}
+		cw := classes[k]
+		cw.tasks++
+		cw.need[0], cw.need[1] = min(cw.need[0], t.qt.MilliCPU), min(cw.need[1], t.qt.Memory)
+		snap.Queue[i].Class = k + 1
+	}
+	if len(classes) == 0 {
+		return nil, nil
+	}
+	now := snap.Now
+	nodes := make([]selNode, len(snap.Nodes))
+	for i, sn := range snap.Nodes {
+		if n := s.reg.Get(sn.Name); n != nil {
+			nodes[i] = s.selNodeOf(n, now)
+		}
+	}
+	return classes, nodes
+}
+
+// evaluate fills each class's verdicts on every node that takes work:
+// static scripts from the cache or evaluated now (in parallel), dynamic
+// ones from what nodes answered, asking candidates that have not answered
+// yet. Runs without s.mu.
+func (s *Server) evaluateClasses(ctx context.Context, snap *scheduler.Snapshot, classes []*classWork, nodes []selNode) {
+	for _, cw := range classes {
+		cw.rejects = make([]string, len(nodes))
+		s.evaluateStatic(ctx, cw, nodes)
+		if len(cw.sel.dynamic) > 0 {
+			s.evaluateDynamic(cw, nodes, snap.Now)
+		}
+		snap.Classes = append(snap.Classes, scheduler.Class{Rejects: cw.rejects})
+	}
+}
+
+func (s *Server) evaluateStatic(ctx context.Context, cw *classWork, nodes []selNode) {
+	if cw.sel.err != "" {
+		for i := range cw.rejects {
+			cw.rejects[i] = cw.sel.err
+		}
+		return
+	}
+	if len(cw.sel.static) == 0 {
+		return
+	}
+	workers := max(1, min(runtime.GOMAXPROCS(0), len(nodes)/256))
+	var wg sync.WaitGroup
+	chunk := (len(nodes) + workers - 1) / workers
+	for w := range workers {
+		lo, hi := w*chunk, min((w+1)*chunk, len(nodes))
+		if lo >= hi {
+			break
+		}
+		wg.Go(func() {
+			for i := lo; i < hi; i++ {
+				n := &nodes[i]
+				if !n.free {
+					continue // the scheduler counts it with its own reason
+				}
+				for j := range cw.sel.static {
+					b := &cw.sel.static[j]
+					if v, _ := s.sel.staticVerdict(ctx, b, n); !v.Selected {
+						cw.rejects[i] = rejectText(b.label, v)
+						break
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
