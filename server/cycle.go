@@ -84,7 +84,9 @@ func (s *Server) snapshot() (scheduler.Snapshot, []*taskState) {
 		return snap, nil // nothing waits: no need to look at the nodes
 	}
 	free := 0
+	s.snapNodes = s.snapNodes[:0]
 	for _, n := range s.reg.Nodes() {
+		s.snapNodes = append(s.snapNodes, n)
 		cpu, mem, slots := n.Free()
 		if n.Schedulable() {
 			free += max(slots, 0)

@@ -91,7 +91,7 @@ func (d *dynamicVerdicts) finishProbe(key string, r dynResult) {
 // a standing "no" rejects it with the script's reason, and a node never
 // asked (or whose answer expired) is rejected as pending and asked now if
 // it has room for the class's smallest task.
-func (s *Server) evaluateDynamic(cw *classWork, nodes []selNode, now time.Time) {
+func (s *Server) evaluateDynamic(cw *classWork, nodes []selRef, now time.Time) {
 	if cw.sel.err != "" {
 		return
 	}

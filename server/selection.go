@@ -146,16 +146,30 @@ func (s *Server) selectionOf(t *taskState) *taskSel {
 	return t.sel
 }
 
-// selNode is what selection needs of a node, copied under s.mu.
-type selNode struct {
+// selRef is what a scheduling cycle's selection needs of every node:
+// enough for cache lookups and probing decisions, copied under s.mu.
+type selRef struct {
 	name              string
-	facts             api.NodeFacts
-	source            string
-	idle              float64
 	factsGen, loadGen uint64
 	free              bool // takes work now (Unavailable == "")
 	milliCPU, memory  int64
 	slots             int
+}
+
+// gen is the generation a verdict of b on the node is cached under.
+func (r *selRef) gen(b *boundScript) uint64 {
+	if b.volatile {
+		return r.factsGen<<32 ^ r.loadGen
+	}
+	return r.factsGen
+}
+
+// selNode is a node with its facts, for evaluating scripts on it.
+type selNode struct {
+	selRef
+	facts  api.NodeFacts
+	source string
+	idle   float64
 }
 
 // view is the node table a script sees.
@@ -165,19 +179,11 @@ func (n *selNode) view() scripts.NodeView {
 	return v
 }
 
-// gen is the generation a verdict of b on n is cached under.
-func (n *selNode) gen(b *boundScript) uint64 {
-	if b.volatile {
-		return n.factsGen<<32 ^ n.loadGen
-	}
-	return n.factsGen
-}
-
 // selNodeOf copies what selection needs of n. Called with s.mu held.
 func (s *Server) selNodeOf(n *rm.Node, now time.Time) selNode {
 	cpu, mem, slots := n.Free()
-	sn := selNode{name: n.Name, facts: n.Facts, source: n.Source, factsGen: n.FactsGen, loadGen: n.LoadGen,
-		free: n.Schedulable(), milliCPU: cpu, memory: mem, slots: slots}
+	sn := selNode{selRef: selRef{name: n.Name, factsGen: n.FactsGen, loadGen: n.LoadGen,
+		free: n.Schedulable(), milliCPU: cpu, memory: mem, slots: slots}, facts: n.Facts, source: n.Source}
 	switch {
 	case n.Owner != nil:
 		sn.idle = time.Duration(n.Owner.InputIdle).Seconds()
@@ -190,7 +196,7 @@ func (s *Server) selNodeOf(n *rm.Node, now time.Time) selNode {
 // staticReject evaluates b on n (from the cache when it can) and returns
 // why it rejects n, or "" when it selects it, with the verdict.
 func (sl *selector) staticVerdict(ctx context.Context, b *boundScript, n *selNode) (scripts.Verdict, bool) {
-	gen := n.gen(b)
+	gen := n.selRef.gen(b)
 	if v, ok := sl.cache.Get(b.sel.Key(), n.name, gen); ok {
 		return v, true
 	}
@@ -216,7 +222,7 @@ type classWork struct {
 
 // classify gives every queued task with selection scripts its class, and
 // copies the nodes selection needs. Called with s.mu held.
-func (s *Server) classify(snap *scheduler.Snapshot, head []*taskState) ([]*classWork, []selNode) {
+func (s *Server) classify(snap *scheduler.Snapshot, head []*taskState) ([]*classWork, []selRef) {
 	var classes []*classWork
 	index := map[string]int{}
 	for i, t := range head {
@@ -238,12 +244,13 @@ func (s *Server) classify(snap *scheduler.Snapshot, head []*taskState) ([]*class
 	if len(classes) == 0 {
 		return nil, nil
 	}
-	now := snap.Now
-	nodes := make([]selNode, len(snap.Nodes))
+	// Only what cache lookups need; the facts of the nodes whose verdicts
+	// are missing are copied later (evaluateStatic).
+	nodes := make([]selRef, len(snap.Nodes))
 	for i, sn := range snap.Nodes {
-		if n := s.reg.Get(sn.Name); n != nil {
-			nodes[i] = s.selNodeOf(n, now)
-		}
+		n := s.snapNodes[i] // the snapshot's nodes, in its order
+		nodes[i] = selRef{name: n.Name, factsGen: n.FactsGen, loadGen: n.LoadGen, free: sn.Unavailable == "",
+			milliCPU: sn.MilliCPU, memory: sn.Memory, slots: sn.Slots}
 	}
 	return classes, nodes
 }
@@ -252,7 +259,7 @@ func (s *Server) classify(snap *scheduler.Snapshot, head []*taskState) ([]*class
 // static scripts from the cache or evaluated now (in parallel), dynamic
 // ones from what nodes answered, asking candidates that have not answered
 // yet. Runs without s.mu.
-func (s *Server) evaluateClasses(ctx context.Context, snap *scheduler.Snapshot, classes []*classWork, nodes []selNode) {
+func (s *Server) evaluateClasses(ctx context.Context, snap *scheduler.Snapshot, classes []*classWork, nodes []selRef) {
 	for _, cw := range classes {
 		cw.rejects = make([]string, len(nodes))
 		s.evaluateStatic(ctx, cw, nodes)
@@ -263,7 +270,7 @@ func (s *Server) evaluateClasses(ctx context.Context, snap *scheduler.Snapshot, 
 	}
 }
 
-func (s *Server) evaluateStatic(ctx context.Context, cw *classWork, nodes []selNode) {
+func (s *Server) evaluateStatic(ctx context.Context, cw *classWork, nodes []selRef) {
 	if cw.sel.err != "" {
 		for i := range cw.rejects {
 			cw.rejects[i] = cw.sel.err
@@ -273,29 +280,98 @@ func (s *Server) evaluateStatic(ctx context.Context, cw *classWork, nodes []selN
 	if len(cw.sel.static) == 0 {
 		return
 	}
-	workers := max(1, min(runtime.GOMAXPROCS(0), len(nodes)/256))
-	var wg sync.WaitGroup
-	chunk := (len(nodes) + workers - 1) / workers
-	for w := range workers {
-		lo, hi := w*chunk, min((w+1)*chunk, len(nodes))
-		if lo >= hi {
-			break
+	texts := map[string]string{} // one string per (script, reason), not per node
+	text := func(b *boundScript, v scripts.Verdict) string {
+		k := b.label + "\x00" + v.Reason
+		t, ok := texts[k]
+		if !ok {
+			t = rejectText(b.label, v)
+			texts[k] = t
 		}
-		wg.Go(func() {
-			for i := lo; i < hi; i++ {
-				n := &nodes[i]
-				if !n.free {
-					continue // the scheduler counts it with its own reason
+		return t
+	}
+	// Cached verdicts first, the nodes split between GOMAXPROCS workers;
+	// verdicts[i] is set for the nodes whose verdict is missing.
+	missing := make([]bool, len(nodes))
+	found := make([]scripts.Verdict, len(nodes))
+	foundBy := make([]int, len(nodes)) // index+1 of the script that said no
+	parallel(len(nodes), 1024, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			n := &nodes[i]
+			if !n.free {
+				continue // the scheduler counts it with its own reason
+			}
+			for j := range cw.sel.static {
+				b := &cw.sel.static[j]
+				v, ok := s.sel.cache.Get(b.sel.Key(), n.name, n.gen(b))
+				if !ok {
+					missing[i] = true
+					break
 				}
-				for j := range cw.sel.static {
-					b := &cw.sel.static[j]
-					if v, _ := s.sel.staticVerdict(ctx, b, n); !v.Selected {
-						cw.rejects[i] = rejectText(b.label, v)
-						break
-					}
+				if !v.Selected {
+					found[i], foundBy[i] = v, j+1
+					break
 				}
 			}
-		})
+		}
+	})
+	var misses []int
+	for i := range nodes {
+		switch {
+		case missing[i]:
+			misses = append(misses, i)
+		case foundBy[i] > 0:
+			cw.rejects[i] = text(&cw.sel.static[foundBy[i]-1], found[i])
+		}
+	}
+	if len(misses) == 0 {
+		return
+	}
+	// The facts of the nodes to evaluate on, copied now.
+	full := make([]selNode, len(misses))
+	s.mu.Lock()
+	now := s.now()
+	for k, i := range misses {
+		if n := s.reg.Get(nodes[i].name); n != nil {
+			full[k] = s.selNodeOf(n, now)
+		} else {
+			full[k].selRef = nodes[i]
+		}
+	}
+	s.mu.Unlock()
+	verdicts := make([]string, len(misses))
+	parallel(len(misses), 64, func(lo, hi int) {
+		for k := lo; k < hi; k++ {
+			n := &full[k]
+			for j := range cw.sel.static {
+				b := &cw.sel.static[j]
+				if v, _ := s.sel.staticVerdict(ctx, b, n); !v.Selected {
+					verdicts[k] = rejectText(b.label, v)
+					break
+				}
+			}
+		}
+	})
+	for k, i := range misses {
+		cw.rejects[i] = verdicts[k]
+	}
+}
+
+// parallel runs f over [0, n) in up to GOMAXPROCS chunks of at least
+// minChunk items, and waits.
+func parallel(n, minChunk int, f func(lo, hi int)) {
+	workers := max(1, min(runtime.GOMAXPROCS(0), n/minChunk))
+	if workers == 1 {
+		f(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	chunk := (n + workers - 1) / workers
+	for w := range workers {
+		lo, hi := w*chunk, min((w+1)*chunk, n)
+		if lo < hi {
+			wg.Go(func() { f(lo, hi) })
+		}
 	}
 	wg.Wait()
 }

@@ -57,6 +57,8 @@ type Server struct {
 	creds   map[string]store.CredentialRecord
 	// userGroups caches each user's groups for access checks.
 	userGroups map[string][]string
+	// snapNodes are the nodes of the latest snapshot, in its order.
+	snapNodes []*rm.Node
 
 	wake       chan struct{}
 	sourceWake chan struct{}
