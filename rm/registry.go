@@ -3,6 +3,7 @@ package rm
 import (
 	"reflect"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/shrike-grid/shrike/api"
@@ -254,8 +255,14 @@ func (n *Node) lockCopy() *api.NodeLock {
 // caller holds its own lock.
 type Registry struct {
 	nodes map[string]*Node
-	names []string // sorted, rebuilt when nodes are added or removed
+	list  []*Node // sorted by name, kept so as nodes are added or removed
+	// layout counts additions and removals: two Nodes() calls with the
+	// same Layout list the same nodes in the same order.
+	layout uint64
 }
+
+// Layout changes whenever a node is added or removed.
+func (r *Registry) Layout() uint64 { return r.layout }
 
 // NewRegistry returns an empty registry.
 func NewRegistry() *Registry { return &Registry{nodes: make(map[string]*Node)} }
@@ -266,13 +273,14 @@ func (r *Registry) Get(name string) *Node { return r.nodes[name] }
 // Len is the number of known nodes.
 func (r *Registry) Len() int { return len(r.nodes) }
 
+// AppendNodes appends every node, ordered by name, to buf.
+func (r *Registry) AppendNodes(buf []*Node) []*Node {
+	return append(buf, r.list...)
+}
+
 // Nodes returns every node ordered by name.
 func (r *Registry) Nodes() []*Node {
-	out := make([]*Node, 0, len(r.names))
-	for _, name := range r.names {
-		out = append(out, r.nodes[name])
-	}
-	return out
+	return slices.Clone(r.list)
 }
 
 // Add records a node that has not registered yet (DEPLOYING), or returns
@@ -283,8 +291,9 @@ func (r *Registry) Add(name, source string, now time.Time) *Node {
 	}
 	n := &Node{Name: name, Source: source, State: api.NodeDeploying, StateSince: now}
 	r.nodes[name] = n
-	r.names = append(r.names, name)
-	slices.Sort(r.names)
+	i, _ := slices.BinarySearchFunc(r.list, name, func(e *Node, name string) int { return strings.Compare(e.Name, name) })
+	r.list = slices.Insert(r.list, i, n)
+	r.layout++
 	return n
 }
 
@@ -339,7 +348,8 @@ func (r *Registry) Remove(name string) map[api.TaskKey]Alloc {
 		return nil
 	}
 	delete(r.nodes, name)
-	r.names = slices.DeleteFunc(r.names, func(s string) bool { return s == name })
+	r.list = slices.DeleteFunc(r.list, func(e *Node) bool { return e.Name == name })
+	r.layout++
 	return n.allocs
 }
 
@@ -369,8 +379,7 @@ func sameFacts(a, b api.NodeFacts) bool {
 // timeout at now, ordered by name.
 func (r *Registry) Expired(now time.Time, timeout time.Duration) []*Node {
 	var out []*Node
-	for _, name := range r.names {
-		n := r.nodes[name]
+	for _, n := range r.list {
 		if n.Alive() && now.Sub(n.LastSeen) > timeout {
 			out = append(out, n)
 		}

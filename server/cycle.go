@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -84,19 +85,28 @@ func (s *Server) snapshot() (scheduler.Snapshot, []*taskState) {
 		return snap, nil // nothing waits: no need to look at the nodes
 	}
 	free := 0
-	s.snapNodes = s.snapNodes[:0]
-	for _, n := range s.reg.Nodes() {
-		s.snapNodes = append(s.snapNodes, n)
+	s.snapNodes = s.reg.AppendNodes(s.snapNodes[:0])
+	// The node table is reused from cycle to cycle: cycles run one at a
+	// time, and Schedule keeps nothing of its snapshot.
+	snap.Nodes = slices.Grow(s.snapBuf[:0], len(s.snapNodes))
+	var src *source
+	srcName := "\x00"
+	for _, n := range s.snapNodes {
 		cpu, mem, slots := n.Free()
-		if n.Schedulable() {
+		why := n.Unavailable()
+		if why == "" {
 			free += max(slots, 0)
 		}
-		sn := scheduler.Node{Name: n.Name, MilliCPU: cpu, Memory: mem, Slots: slots, Unavailable: n.Unavailable()}
-		if src := s.sources[n.Source]; src != nil {
+		sn := scheduler.Node{Name: n.Name, MilliCPU: cpu, Memory: mem, Slots: slots, Unavailable: why}
+		if n.Source != srcName {
+			src, srcName = s.sources[n.Source], n.Source
+		}
+		if src != nil {
 			sn.Tokens, sn.Access = src.spec.NodeTokens, src.spec.Access.Use
 		}
 		snap.Nodes = append(snap.Nodes, sn)
 	}
+	s.snapBuf = snap.Nodes
 	window := min(windowMax, windowBase+windowPerSlot*free)
 	if free == 0 {
 		window = windowIdle

@@ -24,6 +24,10 @@ type selector struct {
 
 	mu       sync.Mutex
 	compiled map[string]*scripts.Script // by digest: compile once
+	// memos keep each class's static verdicts of the previous cycle, by
+	// class key (used by the scheduling loop only).
+	memos map[string]*classMemo
+	cycle uint64
 
 	dyn *dynamicVerdicts
 }
@@ -34,7 +38,7 @@ func newSelector(backoff time.Duration) (*selector, error) {
 		return nil, err
 	}
 	return &selector{engine: e, cache: scripts.NewVerdictCache(0), compiled: map[string]*scripts.Script{},
-		dyn: newDynamicVerdicts(backoff)}, nil
+		memos: map[string]*classMemo{}, dyn: newDynamicVerdicts(backoff)}, nil
 }
 
 // source returns a selection script's Lua source (a library file is
@@ -211,6 +215,26 @@ func rejectText(label string, v scripts.Verdict) string {
 	return label + ": " + v.Reason
 }
 
+// classMemo is a class's static verdicts in the previous cycle: while the
+// registry lists the same nodes (layout), a node whose generation did not
+// change keeps its verdict without a cache lookup.
+type classMemo struct {
+	layout  uint64
+	gens    []uint64 // 0: not evaluated (the node took no work)
+	rejects []string
+	used    uint64 // the cycle that last used it
+}
+
+// memoGen is the generation a class's static verdicts on a node depend on.
+func memoGen(ts *taskSel, r *selRef) uint64 {
+	for i := range ts.static {
+		if ts.static[i].volatile {
+			return (r.factsGen<<32 ^ r.loadGen) | 1
+		}
+	}
+	return r.factsGen | 1<<63
+}
+
 // classWork is one selection class of a cycle: the tasks' shared scripts
 // and the verdicts on each snapshot node.
 type classWork struct {
@@ -246,6 +270,7 @@ func (s *Server) classify(snap *scheduler.Snapshot, head []*taskState) ([]*class
 	}
 	// Only what cache lookups need; the facts of the nodes whose verdicts
 	// are missing are copied later (evaluateStatic).
+	s.selLayout = s.reg.Layout()
 	nodes := make([]selRef, len(snap.Nodes))
 	for i, sn := range snap.Nodes {
 		n := s.snapNodes[i] // the snapshot's nodes, in its order
@@ -290,16 +315,50 @@ func (s *Server) evaluateStatic(ctx context.Context, cw *classWork, nodes []selR
 		}
 		return t
 	}
-	// Cached verdicts first, the nodes split between GOMAXPROCS workers;
-	// verdicts[i] is set for the nodes whose verdict is missing.
+	// Last cycle's verdicts where nothing changed.
+	s.sel.cycle++
+	memo := s.sel.memos[cw.sel.classKey]
+	if memo == nil || memo.layout != s.selLayout || len(memo.gens) != len(nodes) {
+		memo = &classMemo{layout: s.selLayout, gens: make([]uint64, len(nodes)), rejects: make([]string, len(nodes))}
+		s.sel.memos[cw.sel.classKey] = memo
+		if len(s.sel.memos) > 256 {
+			s.sel.dropOldMemos()
+		}
+	}
+	memo.used = s.sel.cycle
+	defer func() {
+		for i := range nodes {
+			if nodes[i].free {
+				memo.gens[i], memo.rejects[i] = memoGen(cw.sel, &nodes[i]), cw.rejects[i]
+			} else {
+				memo.gens[i] = 0
+			}
+		}
+	}()
+	todo := make([]bool, len(nodes))
+	anyTodo := false
+	for i := range nodes {
+		if !nodes[i].free {
+			continue
+		}
+		if g := memoGen(cw.sel, &nodes[i]); memo.gens[i] == g {
+			cw.rejects[i] = memo.rejects[i]
+		} else {
+			todo[i], anyTodo = true, true
+		}
+	}
+	if !anyTodo {
+		return
+	}
+	// Then cached verdicts, the nodes split between GOMAXPROCS workers.
 	missing := make([]bool, len(nodes))
 	found := make([]scripts.Verdict, len(nodes))
 	foundBy := make([]int, len(nodes)) // index+1 of the script that said no
 	parallel(len(nodes), 1024, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			n := &nodes[i]
-			if !n.free {
-				continue // the scheduler counts it with its own reason
+			if !todo[i] {
+				continue // unavailable (the scheduler counts it with its own reason), or known from the memo
 			}
 			for j := range cw.sel.static {
 				b := &cw.sel.static[j]
@@ -318,6 +377,7 @@ func (s *Server) evaluateStatic(ctx context.Context, cw *classWork, nodes []selR
 	var misses []int
 	for i := range nodes {
 		switch {
+		case !todo[i]:
 		case missing[i]:
 			misses = append(misses, i)
 		case foundBy[i] > 0:
@@ -374,4 +434,13 @@ func parallel(n, minChunk int, f func(lo, hi int)) {
 		}
 	}
 	wg.Wait()
+}
+
+// dropOldMemos forgets the memos of classes not seen for a while.
+func (sl *selector) dropOldMemos() {
+	for k, m := range sl.memos {
+		if sl.cycle-m.used > 64 {
+			delete(sl.memos, k)
+		}
+	}
 }

@@ -95,3 +95,35 @@ func mustSelector(b *testing.B) *selector {
 	}
 	return sel
 }
+
+// TestSelectionFollowsFactChanges: verdicts reused from the last cycle or
+// the cache never outlive a change of the node's facts.
+func TestSelectionFollowsFactChanges(t *testing.T) {
+	srv := benchSelectionServerT(t, 20) // rack = i % 10; the script wants rack 3
+	place := func() string {
+		plan := srv.decide()
+		if len(plan.Placements) != 1 {
+			t.Fatalf("plan %+v", plan)
+		}
+		return plan.Placements[0].Node
+	}
+	if got := place(); got != "n00003" {
+		t.Fatalf("placed on %s, want n00003 (the first node of rack 3)", got)
+	}
+	evals := srv.sel.engine.Evaluations()
+	if got := place(); got != "n00003" || srv.sel.engine.Evaluations() != evals {
+		t.Fatalf("second decision: %s, %d new evaluations", got, srv.sel.engine.Evaluations()-evals)
+	}
+	now := srv.now()
+	moved := srv.reg.Get("n00000")
+	f := moved.Facts
+	f.Custom = map[string]string{"rack": "3"}
+	srv.reg.Register("n00000", "i2", f, now)
+	moved.Confirm(now)
+	if got := place(); got != "n00000" {
+		t.Fatalf("after n00000 moved to rack 3: placed on %s", got)
+	}
+	if n := srv.sel.engine.Evaluations() - evals; n != 1 {
+		t.Errorf("%d evaluations after one node's facts changed, want 1", n)
+	}
+}

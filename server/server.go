@@ -20,6 +20,7 @@ import (
 	"github.com/shrike-grid/shrike/api"
 	"github.com/shrike-grid/shrike/rest"
 	"github.com/shrike-grid/shrike/rm"
+	"github.com/shrike-grid/shrike/scheduler"
 	"github.com/shrike-grid/shrike/store"
 )
 
@@ -57,8 +58,11 @@ type Server struct {
 	creds   map[string]store.CredentialRecord
 	// userGroups caches each user's groups for access checks.
 	userGroups map[string][]string
-	// snapNodes are the nodes of the latest snapshot, in its order.
+	// snapNodes are the nodes of the latest snapshot, in its order, and
+	// selLayout the registry's layout then.
 	snapNodes []*rm.Node
+	snapBuf   []scheduler.Node
+	selLayout uint64
 
 	wake       chan struct{}
 	sourceWake chan struct{}
