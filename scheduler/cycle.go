@@ -27,7 +27,8 @@ type cycle struct {
 }
 
 func newCycle(nodes []Node) *cycle {
-	c := &cycle{total: len(nodes), unavailable: unavailableReasons(nodes)}
+	c := &cycle{total: len(nodes), unavailable: unavailableReasons(nodes),
+		nodes: make([]Node, 0, len(nodes)), open: make([]int, 0, len(nodes))}
 	for i, n := range nodes {
 		if n.Unavailable != "" {
 			continue
@@ -38,7 +39,12 @@ func newCycle(nodes []Node) *cycle {
 		}
 		c.nodes = append(c.nodes, n)
 	}
-	slices.SortFunc(c.open, func(a, b int) int { return compareRoom(&c.nodes[a], &c.nodes[b]) })
+	// Nodes usually come ordered by name and mostly alike, so the open
+	// list is often in order already: check before sorting.
+	byRoom := func(a, b int) int { return compareRoom(&c.nodes[a], &c.nodes[b]) }
+	if !slices.IsSortedFunc(c.open, byRoom) {
+		slices.SortFunc(c.open, byRoom)
+	}
 	c.restricted = restricted(c.nodes)
 	return c
 }

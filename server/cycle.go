@@ -91,11 +91,21 @@ func (s *Server) snapshot() (scheduler.Snapshot, []*taskState) {
 	snap.Nodes = slices.Grow(s.snapBuf[:0], len(s.snapNodes))
 	var src *source
 	srcName := "\x00"
+	// What selection scripts need of each node, copied in the same pass
+	// when some waiting task has scripts.
+	s.selRefs = s.selRefs[:0]
+	if s.ready.selecting > 0 {
+		s.selRefs = slices.Grow(s.selRefs, len(s.snapNodes))
+	}
 	for _, n := range s.snapNodes {
 		cpu, mem, slots := n.Free()
 		why := n.Unavailable()
 		if why == "" {
 			free += max(slots, 0)
+		}
+		if s.ready.selecting > 0 {
+			s.selRefs = append(s.selRefs, selRef{name: n.Name, factsGen: n.FactsGen, loadGen: n.LoadGen, free: why == "",
+				milliCPU: cpu, memory: mem, slots: slots})
 		}
 		sn := scheduler.Node{Name: n.Name, MilliCPU: cpu, Memory: mem, Slots: slots, Unavailable: why}
 		if n.Source != srcName {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -271,13 +272,9 @@ func (s *Server) classify(snap *scheduler.Snapshot, head []*taskState) ([]*class
 	// Only what cache lookups need; the facts of the nodes whose verdicts
 	// are missing are copied later (evaluateStatic).
 	s.selLayout = s.reg.Layout()
-	nodes := make([]selRef, len(snap.Nodes))
-	for i, sn := range snap.Nodes {
-		n := s.snapNodes[i] // the snapshot's nodes, in its order
-		nodes[i] = selRef{name: n.Name, factsGen: n.FactsGen, loadGen: n.LoadGen, free: sn.Unavailable == "",
-			milliCPU: sn.MilliCPU, memory: sn.Memory, slots: sn.Slots}
-	}
-	return classes, nodes
+	// snapshot copied them (the queue holds tasks with scripts); the copy
+	// is the cycle's own: the next snapshot writes a new one.
+	return classes, slices.Clone(s.selRefs)
 }
 
 // evaluate fills each class's verdicts on every node that takes work:

@@ -62,6 +62,7 @@ type Server struct {
 	// selLayout the registry's layout then.
 	snapNodes []*rm.Node
 	snapBuf   []scheduler.Node
+	selRefs   []selRef
 	selLayout uint64
 
 	wake       chan struct{}

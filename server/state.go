@@ -111,6 +111,8 @@ type readyQueue struct {
 	tasks    []*taskState
 	unsorted bool
 	live     int
+	// selecting counts the live tasks with selection scripts.
+	selecting int
 }
 
 func (q *readyQueue) push(t *taskState) {
@@ -119,6 +121,9 @@ func (q *readyQueue) push(t *taskState) {
 	}
 	t.queued = true
 	q.live++
+	if len(t.spec.Selection) > 0 {
+		q.selecting++
+	}
 	if t.inQueue {
 		return
 	}
@@ -135,6 +140,9 @@ func (q *readyQueue) remove(t *taskState) {
 	}
 	t.queued = false
 	q.live--
+	if len(t.spec.Selection) > 0 {
+		q.selecting--
+	}
 }
 
 // head orders the queue if needed and returns up to n live tasks from its
