@@ -40,6 +40,9 @@ type taskState struct {
 	sel *taskSel
 }
 
+// selecting reports whether the task has selection scripts.
+func (t *taskState) selecting() bool { return t.spec != nil && len(t.spec.Selection) > 0 }
+
 func (t *taskState) key() api.TaskKey { return api.TaskKey{TaskID: t.rec.ID, Attempt: t.rec.Attempt} }
 
 func (t *taskState) ref() api.TaskRef {
@@ -121,7 +124,7 @@ func (q *readyQueue) push(t *taskState) {
 	}
 	t.queued = true
 	q.live++
-	if len(t.spec.Selection) > 0 {
+	if t.selecting() {
 		q.selecting++
 	}
 	if t.inQueue {
@@ -140,7 +143,7 @@ func (q *readyQueue) remove(t *taskState) {
 	}
 	t.queued = false
 	q.live--
-	if len(t.spec.Selection) > 0 {
+	if t.selecting() {
 		q.selecting--
 	}
 }
