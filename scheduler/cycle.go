@@ -10,7 +10,8 @@ import (
 // cycle is the working state of one Schedule call: what the available
 // nodes still have free, and the shapes found not to fit.
 type cycle struct {
-	nodes []Node // available nodes; free resources shrink as tasks are placed
+	snap  []Node // the snapshot's nodes (read only)
+	nodes []room // available nodes; free resources shrink as tasks are placed
 	// open indexes the nodes with a free slot, tightest first (least free
 	// CPU, then memory, then name): the first one a task fits on is its
 	// best fit.
@@ -26,26 +27,38 @@ type cycle struct {
 	classes    []Class
 }
 
+// room is what an available node still has free during a cycle; the
+// rest of the node is read from the snapshot (index), so that a cycle
+// copies no strings or slices.
+type room struct {
+	MilliCPU int64
+	Memory   int64
+	Slots    int
+	index    int // in the snapshot's nodes
+}
+
 func newCycle(nodes []Node) *cycle {
-	c := &cycle{total: len(nodes), unavailable: unavailableReasons(nodes),
-		nodes: make([]Node, 0, len(nodes)), open: make([]int, 0, len(nodes))}
-	for i, n := range nodes {
+	c := &cycle{snap: nodes, total: len(nodes), unavailable: unavailableReasons(nodes),
+		nodes: make([]room, 0, len(nodes)), open: make([]int, 0, len(nodes))}
+	for i := range nodes {
+		n := &nodes[i]
 		if n.Unavailable != "" {
 			continue
 		}
-		n.index = i
 		if n.Slots > 0 {
 			c.open = append(c.open, len(c.nodes))
 		}
-		c.nodes = append(c.nodes, n)
+		c.nodes = append(c.nodes, room{MilliCPU: n.MilliCPU, Memory: n.Memory, Slots: n.Slots, index: i})
+		if len(n.Tokens) > 0 || len(n.Access) > 0 {
+			c.restricted = true
+		}
 	}
 	// Nodes usually come ordered by name and mostly alike, so the open
 	// list is often in order already: check before sorting.
-	byRoom := func(a, b int) int { return compareRoom(&c.nodes[a], &c.nodes[b]) }
+	byRoom := func(a, b int) int { return c.compareRoom(&c.nodes[a], &c.nodes[b]) }
 	if !slices.IsSortedFunc(c.open, byRoom) {
 		slices.SortFunc(c.open, byRoom)
 	}
-	c.restricted = restricted(c.nodes)
 	return c
 }
 
@@ -89,7 +102,7 @@ func (c *cycle) place(t QueuedTask) (node string, reasons []Reason, ok bool) {
 	n.Memory -= need.mem
 	n.Slots--
 	c.reorder(k)
-	return n.Name, nil, true
+	return c.snap[n.index].Name, nil, true
 }
 
 // bestFit returns the position in open of the tightest node need fits on,
@@ -113,18 +126,18 @@ func (c *cycle) reorder(k int) {
 		c.open = slices.Delete(c.open, k, k+1)
 		return
 	}
-	to := sort.Search(k, func(j int) bool { return compareRoom(&c.nodes[i], &c.nodes[c.open[j]]) < 0 })
+	to := sort.Search(k, func(j int) bool { return c.compareRoom(&c.nodes[i], &c.nodes[c.open[j]]) < 0 })
 	copy(c.open[to+1:k+1], c.open[to:k])
 	c.open[to] = i
 }
 
 // eligible reports whether t may use n at all: tokens, access, selection.
-func (c *cycle) eligible(n *Node, t *QueuedTask) bool {
-	return (!c.restricted || eligibleOn(n, t) == eligible) && c.classReject(n, t) == ""
+func (c *cycle) eligible(n *room, t *QueuedTask) bool {
+	return (!c.restricted || eligibleOn(&c.snap[n.index], t) == eligible) && c.classReject(n, t) == ""
 }
 
 // classReject is why t's selection scripts reject n, or "".
-func (c *cycle) classReject(n *Node, t *QueuedTask) string {
+func (c *cycle) classReject(n *room, t *QueuedTask) string {
 	if t.Class <= 0 || t.Class > len(c.classes) {
 		return ""
 	}
@@ -139,7 +152,7 @@ func (c *cycle) tally(need shape, t *QueuedTask) tally {
 	var why tally
 	for i := range c.nodes {
 		if c.restricted {
-			if e := eligibleOn(&c.nodes[i], t); e != eligible {
+			if e := eligibleOn(&c.snap[c.nodes[i].index], t); e != eligible {
 				why.ineligible(e, t.Token)
 				continue
 			}
@@ -155,8 +168,8 @@ func (c *cycle) tally(need shape, t *QueuedTask) tally {
 
 // compareRoom orders nodes by free CPU, then free memory, then name: the
 // tightest fit first.
-func compareRoom(a, b *Node) int {
-	return cmp.Or(cmp.Compare(a.MilliCPU, b.MilliCPU), cmp.Compare(a.Memory, b.Memory), strings.Compare(a.Name, b.Name))
+func (c *cycle) compareRoom(a, b *room) int {
+	return cmp.Or(cmp.Compare(a.MilliCPU, b.MilliCPU), cmp.Compare(a.Memory, b.Memory), strings.Compare(c.snap[a.index].Name, c.snap[b.index].Name))
 }
 
 // fullReasons explains the tasks left when no node has a free slot.

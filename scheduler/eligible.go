@@ -50,17 +50,6 @@ func mayUse(access []string, user string, groups []string) bool {
 	return false
 }
 
-// restricted reports whether any node carries tokens or restricts access:
-// when none does, every task may run everywhere and the checks are skipped.
-func restricted(nodes []Node) bool {
-	for i := range nodes {
-		if len(nodes[i].Tokens) > 0 || len(nodes[i].Access) > 0 {
-			return true
-		}
-	}
-	return false
-}
-
 // eligibilityKey groups tasks that see the same nodes: the shape cache is
 // kept per group.
 func eligibilityKey(t *QueuedTask) string {

@@ -34,7 +34,7 @@ const (
 )
 
 // check tells whether need fits on node n, or the first reason it does not.
-func check(n *Node, need shape) verdict {
+func check(n *room, need shape) verdict {
 	switch {
 	case n.Slots <= 0:
 		return noSlot
@@ -80,7 +80,7 @@ func (t *tally) ineligible(e ineligibility, token string) {
 }
 
 // add counts node n's verdict v.
-func (t *tally) add(v verdict, n *Node) {
+func (t *tally) add(v verdict, n *room) {
 	switch v {
 	case noSlot:
 		t.noSlot++

@@ -65,8 +65,6 @@ type Node struct {
 	// Access lists who may use the node ("*", "user:NAME",
 	// "group:NAME"); empty means everyone.
 	Access []string
-
-	index int // position in Snapshot.Nodes (set by Schedule)
 }
 
 // Plan is the decision: where to start which task, and why the rest did

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"runtime"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -223,7 +222,8 @@ type classMemo struct {
 	layout  uint64
 	gens    []uint64 // 0: not evaluated (the node took no work)
 	rejects []string
-	used    uint64 // the cycle that last used it
+	out     []string // this cycle's verdicts, static then dynamic
+	used    uint64   // the cycle that last used it
 }
 
 // memoGen is the generation a class's static verdicts on a node depend on.
@@ -272,9 +272,9 @@ func (s *Server) classify(snap *scheduler.Snapshot, head []*taskState) ([]*class
 	// Only what cache lookups need; the facts of the nodes whose verdicts
 	// are missing are copied later (evaluateStatic).
 	s.selLayout = s.reg.Layout()
-	// snapshot copied them (the queue holds tasks with scripts); the copy
-	// is the cycle's own: the next snapshot writes a new one.
-	return classes, slices.Clone(s.selRefs)
+	// snapshot copied them (the queue holds tasks with scripts); cycles
+	// run one at a time, and the next snapshot rewrites them.
+	return classes, s.selRefs
 }
 
 // evaluate fills each class's verdicts on every node that takes work:
@@ -283,7 +283,6 @@ func (s *Server) classify(snap *scheduler.Snapshot, head []*taskState) ([]*class
 // yet. Runs without s.mu.
 func (s *Server) evaluateClasses(ctx context.Context, snap *scheduler.Snapshot, classes []*classWork, nodes []selRef) {
 	for _, cw := range classes {
-		cw.rejects = make([]string, len(nodes))
 		s.evaluateStatic(ctx, cw, nodes)
 		if len(cw.sel.dynamic) > 0 {
 			s.evaluateDynamic(cw, nodes, snap.Now)
@@ -293,6 +292,9 @@ func (s *Server) evaluateClasses(ctx context.Context, snap *scheduler.Snapshot, 
 }
 
 func (s *Server) evaluateStatic(ctx context.Context, cw *classWork, nodes []selRef) {
+	if cw.sel.err != "" || len(cw.sel.static) == 0 {
+		cw.rejects = make([]string, len(nodes))
+	}
 	if cw.sel.err != "" {
 		for i := range cw.rejects {
 			cw.rejects[i] = cw.sel.err
@@ -323,6 +325,13 @@ func (s *Server) evaluateStatic(ctx context.Context, cw *classWork, nodes []selR
 		}
 	}
 	memo.used = s.sel.cycle
+	// The class's verdicts this cycle go in a table the memo keeps for
+	// the next one (Schedule has finished with it by then).
+	if len(memo.out) != len(nodes) {
+		memo.out = make([]string, len(nodes))
+	}
+	clear(memo.out)
+	cw.rejects = memo.out
 	defer func() {
 		for i := range nodes {
 			if nodes[i].free {
