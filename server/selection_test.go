@@ -287,4 +287,11 @@ return code == 0 and out == node.name`}
 		t.Fatalf("explain --node d2: %+v", nv)
 	}
 	_ = srv.KillJob(ctx, admin, resp2.ID)
+
+	// script test of a dynamic script runs it on the node.
+	res, err := srv.TestScript(ctx, admin, api.ScriptTestRequest{Node: "d1", Script: api.SelectionScript{
+		Type: api.SelectionDynamic, Lua: `return host.file_exists(args[1]) and host.env("SHRIKE_NODE_TOKEN") == nil`, Args: []string{marker}}})
+	if err != nil || !res.Verdict.Selected || res.Verdict.Type != api.SelectionDynamic {
+		t.Fatalf("script test of a dynamic script on d1: %+v (%v)", res, err)
+	}
 }
