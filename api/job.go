@@ -129,6 +129,10 @@ type TaskSpec struct {
 	// Selection scripts must all select a node for the task to run there
 	// (the job's default when the task lists none).
 	Selection []SelectionScript `json:"selection,omitempty"`
+	// InputFiles are pulled into the task's scratch directory before it
+	// starts; OutputFiles pushed from it after it ends.
+	InputFiles  []FileTransfer `json:"input_files,omitempty"`
+	OutputFiles []FileTransfer `json:"output_files,omitempty"`
 }
 
 // Resources is what a task reserves on its node while it runs.

@@ -194,6 +194,10 @@ type StartTask struct {
 	Env       map[string]string `json:"env,omitempty"`
 	Walltime  Duration          `json:"walltime,omitempty"`
 	KillGrace Duration          `json:"kill_grace,omitempty"`
+	// Staging, when set, moves the task's declared files: inputs pulled
+	// into the scratch directory before the task starts, outputs pushed
+	// after it ends (failed too).
+	Staging *Staging `json:"staging,omitempty"`
 }
 
 // KillRequest asks a node to stop task attempts (SIGTERM to the process

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/shrike-grid/shrike/api"
+	"github.com/shrike-grid/shrike/dataspace"
 )
 
 // Principal is the authenticated caller of a request.
@@ -114,6 +115,17 @@ type Backend interface {
 	// JoinNode trades an enrollment token for node credentials (no login:
 	// the token is the authority). serverURL is the URL the request came to.
 	JoinNode(ctx context.Context, req api.JoinRequest, serverURL string) (api.NodeCredentials, error)
+
+	// Space returns the global space or the caller's user space, and
+	// whether the caller may write it (the global one: admins).
+	Space(ctx context.Context, p Principal, space string) (sp *dataspace.Space, write bool, err error)
+	// JobSpace returns the input or output space of a job p may see.
+	JobSpace(ctx context.Context, p Principal, jobID int64, space string) (*dataspace.Space, error)
+	// TransferSpace resolves a node's capability token (api.Staging.Token)
+	// to one of the spaces it opens (input, output, user, global) and says
+	// whether the token may write there; CodeUnauthorized for a token that
+	// is unknown or over, CodeForbidden for a space it does not open.
+	TransferSpace(ctx context.Context, token, space string) (sp *dataspace.Space, write bool, err error)
 
 	CreateUser(ctx context.Context, p Principal, req api.CreateUserRequest) (api.User, error)
 	ListUsers(ctx context.Context, p Principal) ([]api.User, error)
