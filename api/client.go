@@ -404,25 +404,45 @@ func (c *Client) call(ctx context.Context, method, path string, q url.Values, in
 // send sends one request and returns the response if its status is 2xx;
 // otherwise it closes the body and returns the *Error it carried.
 func (c *Client) send(ctx context.Context, method, path string, q url.Values, in *body) (*http.Response, error) {
+	var (
+		rd  io.Reader
+		hdr = http.Header{}
+	)
+	if in != nil {
+		rd = bytes.NewReader(in.data)
+		hdr.Set("Content-Type", in.contentType)
+	}
+	req, err := c.newRequest(ctx, method, path, q, rd, hdr)
+	if err != nil {
+		return nil, err
+	}
+	return c.do(req)
+}
+
+// newRequest builds a request of the API with the client's token and the
+// headers in hdr.
+func (c *Client) newRequest(ctx context.Context, method, path string, q url.Values, rd io.Reader, hdr http.Header) (*http.Request, error) {
 	u := c.base + path
 	if len(q) > 0 {
 		u += "?" + q.Encode()
-	}
-	var rd io.Reader
-	if in != nil {
-		rd = bytes.NewReader(in.data)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
 		return nil, &Error{Code: CodeBadRequest, Message: err.Error()}
 	}
-	if in != nil {
-		req.Header.Set("Content-Type", in.contentType)
+	for k, v := range hdr {
+		req.Header[k] = v
 	}
 	req.Header.Set("Accept", "application/json")
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
+	return req, nil
+}
+
+// do sends req and returns the response if its status is 2xx; otherwise
+// it closes the body and returns the *Error it carried.
+func (c *Client) do(req *http.Request) (*http.Response, error) {
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return nil, c.transportError(err)
@@ -463,7 +483,7 @@ func errorFrom(resp *http.Response) error {
 // error page, say).
 func codeForStatus(status int) Code {
 	switch status {
-	case http.StatusBadRequest, http.StatusRequestEntityTooLarge:
+	case http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusRequestedRangeNotSatisfiable:
 		return CodeBadRequest
 	case http.StatusUnauthorized:
 		return CodeUnauthorized

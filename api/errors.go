@@ -19,6 +19,8 @@ const (
 	CodeUnavailable  Code = "unavailable"
 	CodeInternal     Code = "internal"
 	CodeBadToken     Code = "bad_token" // a node's enrollment token was refused
+	CodeQuota        Code = "quota"     // a write would pass the owner's space quota
+	CodeChecksum     Code = "checksum"  // an upload's sha256 differs from the one declared
 )
 
 // Error is the error body of every failed REST call and NATS reply:

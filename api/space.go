@@ -15,7 +15,7 @@ const (
 // the paths under the space that match Include (globs with `**`; default
 // everything) and none of Exclude.
 type FileTransfer struct {
-	From    string   `json:"from,omitempty"` // input_files: input (default), global or user
+	From    string   `json:"from,omitempty"` // input_files: input (default), output (the job's, e.g. a parent's results), global or user
 	To      string   `json:"to,omitempty"`   // output_files: output (default), user or global
 	Include []string `json:"include,omitempty"`
 	Exclude []string `json:"exclude,omitempty"`

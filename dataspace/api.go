@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"time"
 
 	"github.com/shrike-grid/shrike/api"
 )
@@ -26,6 +27,9 @@ type Options struct {
 	// UserQuota bounds the bytes of each user's space plus the output
 	// spaces of the user's jobs; 0: no limit.
 	UserQuota int64
+	// NoSync skips the fsync before a written file is renamed into place
+	// (tests; file systems where fsync is slow and durability is moot).
+	NoSync bool
 }
 
 // Selector chooses files by globs relative to a space root ("**" matches
@@ -45,21 +49,25 @@ type Client struct {
 	HTTP      *http.Client // nil: a default with timeouts
 	// Parallel is how many files move at once (default 4).
 	Parallel int
-	// Progress, if set, is told about each file done (for the task's log).
+	// Progress, if set, is told about each file done (for the task's log);
+	// calls never overlap.
 	Progress func(msg string)
+	// StallTimeout ends (and retries) a transfer that moved no byte for
+	// this long (default 2 minutes).
+	StallTimeout time.Duration
 }
 
 // compile-time shape of the contract (implemented elsewhere in the package)
 var (
-	_ func(string, Options) (*Store, error)                                                  = Open
-	_ func(*Store, string, string) (*Space, error)                                          = (*Store).UserOrGlobal
-	_ func(*Store, int64, string, string) (*Space, error)                                   = (*Store).Job
-	_ func(*Space, string) (string, error)                                                  = (*Space).Resolve
+	_ func(string, Options) (*Store, error)                                                = Open
+	_ func(*Store, string, string) (*Space, error)                                         = (*Store).UserOrGlobal
+	_ func(*Store, int64, string, string) (*Space, error)                                  = (*Store).Job
+	_ func(*Space, string) (string, error)                                                 = (*Space).Resolve
 	_ func(*Space, context.Context, string, io.Reader, PutOptions) (api.SpaceEntry, error) = (*Space).Put
-	_ func(*Space, string) ([]api.SpaceEntry, error)                                        = (*Space).List
-	_ func(*Space, Selector) ([]api.SpaceEntry, error)                                      = (*Space).Walk
-	_ func(*Space, http.ResponseWriter, *http.Request, string)                              = (*Space).ServeHTTPFile
-	_ func(*Space, *http.Request, string) (api.SpaceEntry, error)                           = (*Space).ReceiveHTTPFile
-	_ func(*Client, context.Context, string, Selector, string, bool) (int, error)           = (*Client).Pull
-	_ func(*Client, context.Context, string, string, Selector) (int, error)                 = (*Client).Push
+	_ func(*Space, string) ([]api.SpaceEntry, error)                                       = (*Space).List
+	_ func(*Space, Selector) ([]api.SpaceEntry, error)                                     = (*Space).Walk
+	_ func(*Space, http.ResponseWriter, *http.Request, string)                             = (*Space).ServeHTTPFile
+	_ func(*Space, *http.Request, string) (api.SpaceEntry, error)                          = (*Space).ReceiveHTTPFile
+	_ func(*Client, context.Context, string, Selector, string, bool) (int, error)          = (*Client).Pull
+	_ func(*Client, context.Context, string, string, Selector) (int, error)                = (*Client).Push
 )

@@ -9,7 +9,8 @@ import (
 )
 
 var taskFields = []string{
-	"name", "command", "script", "lua", "env", "depends_on", "resources", "max_attempts", "walltime", "node_token", "selection",
+	"name", "command", "script", "lua", "env", "depends_on", "resources", "max_attempts", "walltime", "node_token",
+	"input_files", "output_files", "selection",
 }
 
 // programFields are the ways to say what a task runs; exactly one is set.
@@ -62,6 +63,12 @@ func (p *parser) task(i int, n *yaml.Node) (api.TaskSpec, taskRefs) {
 	}
 	if v := m["node_token"]; v != nil {
 		spec.NodeToken = p.nodeToken(join(path, "node_token"), v)
+	}
+	if v := m["input_files"]; v != nil {
+		spec.InputFiles = p.fileTransfers(join(path, "input_files"), v, true)
+	}
+	if v := m["output_files"]; v != nil {
+		spec.OutputFiles = p.fileTransfers(join(path, "output_files"), v, false)
 	}
 	if v := m["selection"]; v != nil {
 		spec.Selection = p.selection(join(path, "selection"), v)

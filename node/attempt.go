@@ -1,6 +1,7 @@
 package node
 
 import (
+	"context"
 	"sync"
 	"syscall"
 	"time"
@@ -20,16 +21,28 @@ import (
 // A suspended attempt's group is stopped (SIGSTOP) and its walltime clock
 // is paused: the timer is disarmed and the time left kept, to be armed
 // again on resume, so the deadline moves by the time spent suspended.
+//
+// An attempt with staging has two more phases around its process: inputs
+// are pulled before it starts and outputs pushed after its leader has been
+// reaped (pushing). A stop in either phase cancels ctx, which aborts the
+// transfers; a stop while the process runs signals it instead, and the
+// outputs are pushed after it ends.
 type attempt struct {
 	spec    api.StartTask
 	ref     api.TaskRef
-	dir     string // working directory
+	dir     string // working directory: the attempt's scratch
 	logPath string
 	grace   time.Duration
+
+	// ctx bounds the attempt's file transfers; cancel is called by a stop
+	// while no process runs, and when the attempt ends.
+	ctx    context.Context
+	cancel context.CancelFunc
 
 	mu        sync.Mutex
 	pgid      int         // 0 until the process has started
 	exited    bool        // the leader has been reaped
+	pushing   bool        // the outputs are being pushed (after exited)
 	reason    api.Outcome // killed or walltime once asked to stop, else ""
 	noResult  bool        // end without a result (agent shutdown)
 	killTimer *time.Timer // SIGKILL after the grace period
@@ -44,15 +57,24 @@ type attempt struct {
 // stop asks the attempt to end with the given outcome: SIGTERM to its
 // process group now, SIGKILL after the grace period. The first reason
 // wins. noResult (agent shutdown) suppresses the result whatever the
-// reason. An attempt that has not started yet will not start.
+// reason. An attempt that has not started yet will not start, and its
+// input transfers are aborted; a stop while the outputs are pushed aborts
+// the push.
 func (at *attempt) stop(reason api.Outcome, noResult bool) {
 	at.mu.Lock()
 	defer at.mu.Unlock()
-	if at.exited {
+	if at.exited && !at.pushing {
 		return // too late: the attempt ended by itself and keeps its result
 	}
 	if noResult {
 		at.noResult = true
+	}
+	if at.exited { // pushing the outputs
+		if at.reason == "" {
+			at.reason = reason
+		}
+		at.cancel()
+		return
 	}
 	if at.reason != "" {
 		return
@@ -60,6 +82,8 @@ func (at *attempt) stop(reason api.Outcome, noResult bool) {
 	at.reason = reason
 	if at.pgid != 0 {
 		at.terminateLocked()
+	} else {
+		at.cancel() // staging the inputs, or not started yet
 	}
 }
 
@@ -135,6 +159,28 @@ func (at *attempt) exit() (reason api.Outcome, noResult bool) {
 		_ = syscall.Kill(-pgid, syscall.SIGKILL)
 	}
 	return reason, noResult
+}
+
+// startPush marks the attempt as pushing its outputs, unless the agent is
+// stopping (no result wanted), in which case it returns false. Call it
+// after exit.
+func (at *attempt) startPush() bool {
+	at.mu.Lock()
+	defer at.mu.Unlock()
+	if at.noResult {
+		return false
+	}
+	at.pushing = true
+	return true
+}
+
+// endPush marks the push as over and returns whether the result is no
+// longer wanted (the agent began stopping meanwhile).
+func (at *attempt) endPush() (noResult bool) {
+	at.mu.Lock()
+	defer at.mu.Unlock()
+	at.pushing = false
+	return at.noResult
 }
 
 // wantsResult reports whether the attempt should be reported.

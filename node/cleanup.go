@@ -25,17 +25,48 @@ func (a *Agent) removeStaleWorkDirs() {
 	}
 }
 
-// cleanLogsLoop removes old task logs now and then every logCleanEvery,
-// until ctx is cancelled.
+// cleanLogsLoop removes old task logs and kept scratch directories now
+// and then every logCleanEvery, until ctx is cancelled.
 func (a *Agent) cleanLogsLoop(ctx context.Context) {
 	t := time.NewTicker(logCleanEvery)
 	defer t.Stop()
 	for {
-		a.cleanLogs(time.Now().Add(-a.cfg.LogRetention))
+		cutoff := time.Now().Add(-a.cfg.LogRetention)
+		a.cleanLogs(cutoff)
+		if !a.cfg.KeepWorkDirs {
+			a.cleanKeptScratch(cutoff)
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+	}
+}
+
+// cleanKeptScratch removes the scratch directories of attempts that no
+// longer run (kept after a failure, see keptOnFailure) last modified before
+// cutoff.
+func (a *Agent) cleanKeptScratch(cutoff time.Time) {
+	entries, err := os.ReadDir(a.tasksDir)
+	if err != nil {
+		return
+	}
+	a.mu.Lock()
+	running := make(map[string]bool, len(a.running))
+	for k := range a.running {
+		running[attemptName(k)] = true
+	}
+	a.mu.Unlock()
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil || running[e.Name()] || !info.ModTime().Before(cutoff) {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(a.tasksDir, e.Name())); err != nil {
+			a.log.Warn("cannot remove a kept scratch dir", "dir", e.Name(), "err", err)
+		} else {
+			a.log.Info("removed a kept scratch dir", "dir", e.Name())
 		}
 	}
 }

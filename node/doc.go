@@ -13,15 +13,35 @@
 //  2. Each attempt runs in its own process group and working directory
 //     <work>/tasks/<taskid>-<attempt>/, with stdout and stderr on one log
 //     file <work>/logs/<taskid>-<attempt>.log (the same *os.File for both,
-//     so no copy goroutines). A script is written to task.sh, a Lua task to
+//     so no copy goroutines). Its inputs are pulled there first (see
+//     Staging); then a script is written to task.sh, a Lua task to
 //     task.lua and run with Config.LuaRunner.
 //  3. While it runs, a poll loop publishes new output as LogChunks on
 //     shrike.node.<name>.log. Attempts that end before the first poll never
 //     start one.
-//  4. When the leader exits, the rest of its group is SIGKILLed, the rest
-//     of the log is published with EOF, the working directory is removed
-//     and the result is written to the outbox (<work>/outbox/), which sends
-//     it on shrike.node.<name>.report and keeps it until acknowledged.
+//  4. When the leader exits, the rest of its group is SIGKILLed, the
+//     outputs are pushed (see Staging), the rest of the log is published
+//     with EOF, the working directory is removed and the result is
+//     written to the outbox (<work>/outbox/), which sends it on
+//     shrike.node.<name>.report and keeps it until acknowledged.
+//
+// # Staging
+//
+// A start with Staging moves the task's declared files (staging.go): the
+// inputs are pulled into the attempt's working directory, its scratch,
+// before the script is written and the process starts; the outputs are
+// pushed from it after the leader has been reaped, whatever the outcome,
+// unless the process never started or the agent is stopping. Files move
+// over HTTP with dataspace.Client and the job's capability token, or are
+// copied directly for the spaces the start names in Staging.Local
+// (staging_local.go). Progress and failures are written into the task's
+// log as "shrike: ..." lines. A failed input ends the attempt with
+// OutcomeError before the task runs; a failed output turns a success into
+// OutcomeError. A stop while no process runs cancels attempt.ctx, which
+// aborts the transfers. The walltime clock starts with the process, so
+// staging is not charged to it. The scratch of a failed attempt is kept
+// when Staging.KeepScratchOnFailure asks for it, until LogRetention
+// passes (cleanKeptScratch) or the agent restarts.
 //
 // The agent's state is reported in full: registrations and heartbeats list
 // every attempt still running or holding an unacknowledged result, and the

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -34,7 +35,10 @@ func (a *Agent) admit(t api.StartTask) (accepted bool, reason string) {
 	if t.KillGrace > 0 {
 		grace = time.Duration(t.KillGrace)
 	}
+	ctx, cancel := context.WithCancel(context.Background())
 	at := &attempt{
+		ctx:       ctx,
+		cancel:    cancel,
 		spec:      t,
 		ref:       t.TaskRef,
 		dir:       a.workDir(k),
@@ -52,8 +56,14 @@ func (a *Agent) admit(t api.StartTask) (accepted bool, reason string) {
 // in the outbox (unless the agent is shutting down).
 func (a *Agent) runAttempt(at *attempt) {
 	defer a.attempts.Done()
+	defer at.cancel()
 	res := a.execute(at)
-	if !a.cfg.KeepWorkDirs {
+	switch {
+	case keptOnFailure(at, res):
+		// Kept for LogRetention from now (cleanKeptScratch).
+		now := time.Now()
+		_ = os.Chtimes(at.dir, now, now)
+	case !a.cfg.KeepWorkDirs:
 		if err := os.RemoveAll(at.dir); err != nil {
 			a.log.Warn("cannot remove task work dir", "dir", at.dir, "err", err)
 		}
@@ -69,13 +79,21 @@ func (a *Agent) runAttempt(at *attempt) {
 	a.mu.Unlock()
 }
 
-// execute runs the attempt's process and returns its result. The log is
-// fully published (EOF chunk) before it returns.
+// execute runs the attempt — inputs pulled, process, outputs pushed —
+// and returns its result. The log is fully published (EOF chunk) before
+// it returns.
 func (a *Agent) execute(at *attempt) api.TaskResult {
 	res := api.TaskResult{TaskRef: at.ref, StartedAt: time.Now()}
 	tl := newTail(a, at.ref, at.logPath)
+	var tailTimer *time.Timer
 	// end publishes the rest of the log, unless no result is wanted.
 	end := func(noResult bool) api.TaskResult {
+		if tailTimer != nil && !tailTimer.Stop() {
+			tl.stopLoop() // the loop started: let it finish its current pass
+		}
+		if keptOnFailure(at, res) {
+			appendLog(at.logPath, "shrike: scratch directory of the failed attempt kept on node %s: %s\n", a.cfg.Name, at.dir)
+		}
 		if !noResult {
 			tl.drain()
 		}
@@ -83,21 +101,32 @@ func (a *Agent) execute(at *attempt) api.TaskResult {
 		res.LogSize = tl.off
 		return res
 	}
-	logFile, err := os.OpenFile(at.logPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
+	// notRun ends an attempt whose process did not start.
+	notRun := func(outcome api.Outcome, msg string) api.TaskResult {
 		_, noResult := at.exit()
-		res.Outcome, res.ExitCode, res.FinishedAt = api.OutcomeError, -1, time.Now()
-		res.Error = fmt.Sprintf("cannot create the task log: %v", err)
+		res.Outcome, res.ExitCode, res.FinishedAt, res.Error = outcome, -1, time.Now(), msg
 		return end(noResult)
 	}
+	logFile, err := os.OpenFile(at.logPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return notRun(api.OutcomeError, fmt.Sprintf("cannot create the task log: %v", err))
+	}
+	// Short tasks end before the first poll and never start a ticker.
+	tailTimer = time.AfterFunc(a.cfg.LogPollInterval, tl.loop)
 	cmd, err := a.prepare(at, logFile)
+	var stageErr *stagingError
+	if errors.As(err, &stageErr) {
+		_ = logFile.Close()
+		if reason := at.stopRequested(); reason != "" {
+			return notRun(reason, "stopped while staging the inputs")
+		}
+		return notRun(api.OutcomeError, stageErr.Error())
+	}
 	if err == nil {
 		if reason := at.stopRequested(); reason != "" {
 			// Stopped before it started: do not start it at all.
 			_ = logFile.Close()
-			_, noResult := at.exit()
-			res.Outcome, res.ExitCode, res.FinishedAt = reason, -1, time.Now()
-			return end(noResult)
+			return notRun(reason, "")
 		}
 		res.StartedAt = time.Now()
 		cmd, err = startCmd(cmd)
@@ -105,22 +134,14 @@ func (a *Agent) execute(at *attempt) api.TaskResult {
 	if err != nil {
 		fmt.Fprintf(logFile, "shrike: cannot start the task: %v\n", err)
 		_ = logFile.Close()
-		_, noResult := at.exit()
-		res.Outcome, res.ExitCode, res.FinishedAt = api.OutcomeError, -1, time.Now()
-		res.Error = err.Error()
-		return end(noResult)
+		return notRun(api.OutcomeError, err.Error())
 	}
 	_ = logFile.Close() // the child holds its own descriptors
 	at.started(cmd.Process.Pid, time.Duration(at.spec.Walltime))
-	// Short tasks end before the first poll and never start a ticker.
-	tailTimer := time.AfterFunc(a.cfg.LogPollInterval, tl.loop)
 
 	waitErr := cmd.Wait()
 	res.FinishedAt = time.Now()
 	reason, noResult := at.exit()
-	if !tailTimer.Stop() {
-		tl.stopLoop() // the loop started: let it finish its current pass
-	}
 	res.ExitCode = exitCode(cmd, waitErr)
 	switch {
 	case reason != "":
@@ -130,14 +151,25 @@ func (a *Agent) execute(at *attempt) api.TaskResult {
 	default:
 		res.Outcome = api.OutcomeFailed
 	}
+	if at.spec.Staging != nil && len(at.spec.Staging.Outputs) > 0 && at.startPush() {
+		a.stageOut(at, &res)
+		noResult = at.endPush()
+	}
 	return end(noResult)
 }
 
-// prepare creates the working directory and the command, with stdout and
-// stderr both on logFile (no copy goroutines).
+// prepare creates the working directory, pulls the inputs into it (a
+// *stagingError if that fails) and creates the command, with stdout and
+// stderr both on logFile (no copy goroutines). The task's script is
+// written after the inputs, so an input cannot replace it.
 func (a *Agent) prepare(at *attempt, logFile *os.File) (*exec.Cmd, error) {
 	if err := os.MkdirAll(at.dir, 0o700); err != nil {
 		return nil, fmt.Errorf("cannot create the task work dir: %w", err)
+	}
+	if at.spec.Staging != nil && len(at.spec.Staging.Inputs) > 0 {
+		if err := a.stageIn(at, logFile); err != nil {
+			return nil, err
+		}
 	}
 	argv, err := a.argv(at.spec, at.dir)
 	if err != nil {

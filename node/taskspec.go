@@ -51,6 +51,9 @@ func checkStart(t api.StartTask) string {
 	if t.Walltime < 0 || t.KillGrace < 0 {
 		problems = append(problems, "walltime and kill_grace must not be negative")
 	}
+	if t.Staging != nil {
+		problems = append(problems, checkStaging(t.Staging)...)
+	}
 	return strings.Join(problems, "; ")
 }
 

@@ -2,7 +2,12 @@
 // authentication, the job (with explain and dry run), node, node-source,
 // selection-script test, resource-manager (rm) and user routes, the open POST /nodes/join by which a node trades an
 // enrollment token for its credentials, and the mapping from api.Code to
-// HTTP status, kept in one place (errors.go). It also serves /healthz and
+// HTTP status, kept in one place (errors.go). Data spaces are read and
+// written under /spaces/{global,user}/ and /jobs/{id}/{input,output}/
+// (spaces.go, job_spaces.go, space_files.go; uploads are streamed, bounded
+// by quotas rather than MaxBodyBytes), and nodes move task files under
+// /transfer/{space}/ with a capability token instead of a session
+// (transfer.go). It also serves /healthz and
 // the embedded single-page web UI at / (web/index.html).
 //
 // The package knows nothing of NATS or the store: it talks to the server

@@ -33,6 +33,10 @@ func statusOf(err error) (int, *api.Error) {
 		return http.StatusNotFound, e
 	case api.CodeConflict:
 		return http.StatusConflict, e
+	case api.CodeQuota:
+		return http.StatusRequestEntityTooLarge, e
+	case api.CodeChecksum:
+		return http.StatusUnprocessableEntity, e
 	case api.CodeUnavailable:
 		return http.StatusServiceUnavailable, e
 	case api.CodeInternal:

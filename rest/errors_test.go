@@ -24,6 +24,8 @@ func TestErrorCodeMapping(t *testing.T) {
 		{api.Errorf(api.CodeForbidden, "no"), http.StatusForbidden, api.CodeForbidden},
 		{api.Errorf(api.CodeNotFound, "gone"), http.StatusNotFound, api.CodeNotFound},
 		{api.Errorf(api.CodeConflict, "clash"), http.StatusConflict, api.CodeConflict},
+		{api.Errorf(api.CodeQuota, "full"), http.StatusRequestEntityTooLarge, api.CodeQuota},
+		{api.Errorf(api.CodeChecksum, "torn"), http.StatusUnprocessableEntity, api.CodeChecksum},
 		{api.Errorf(api.CodeUnavailable, "later"), http.StatusServiceUnavailable, api.CodeUnavailable},
 		{api.Errorf(api.CodeInternal, "oops"), http.StatusInternalServerError, api.CodeInternal},
 		{fmt.Errorf("wrapped: %w", api.Errorf(api.CodeConflict, "clash")), http.StatusConflict, api.CodeConflict},

@@ -40,9 +40,10 @@ func (s *server) recoverPanics(c *gin.Context) {
 }
 
 // limitBody bounds every request body to the configured size; reading past
-// it fails with *http.MaxBytesError, which statusOf maps to 413.
+// it fails with *http.MaxBytesError, which statusOf maps to 413. File
+// uploads (streamsBody) are bounded by space quotas instead.
 func (s *server) limitBody(c *gin.Context) {
-	if c.Request.Body != nil {
+	if c.Request.Body != nil && !streamsBody(c) {
 		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.maxBody)
 	}
 	c.Next()

@@ -60,9 +60,10 @@ func New(b Backend, opts Options) http.Handler {
 	return r
 }
 
-// routes registers every route. Only /healthz, the web page, login and a
-// node's join (whose enrollment token is its authority) are open;
-// everything else under /api/v1 requires a bearer token.
+// routes registers every route. Only /healthz, the web page, login, a
+// node's join (whose enrollment token is its authority) and file
+// transfers (whose capability token is) are open; everything else under
+// /api/v1 requires a bearer token.
 func (s *server) routes(r *gin.Engine) {
 	r.GET("/", serveWebPage)
 	r.GET("/healthz", s.health)
@@ -70,6 +71,9 @@ func (s *server) routes(r *gin.Engine) {
 	v1 := r.Group("/api/v1")
 	v1.POST("/auth/login", s.login)
 	v1.POST("/nodes/join", s.joinNode)
+	v1.GET("/transfer/:space/*path", s.transferGet)
+	v1.HEAD("/transfer/:space/*path", s.transferGet)
+	v1.PUT("/transfer/:space/*path", s.transferPut)
 
 	authed := v1.Group("", s.authenticate)
 	authed.POST("/auth/logout", s.logout)
@@ -81,6 +85,19 @@ func (s *server) routes(r *gin.Engine) {
 	authed.GET("/jobs/:id/explain", s.explainJob)
 	authed.DELETE("/jobs/:id", s.killJob)
 	authed.GET("/jobs/:id/tasks/:task/logs", s.taskLog)
+	for _, space := range []string{api.SpaceInput, api.SpaceOutput} {
+		authed.GET("/jobs/:id/"+space, s.jobSpaceGet(space))
+		authed.GET("/jobs/:id/"+space+"/*path", s.jobSpaceGet(space))
+		authed.HEAD("/jobs/:id/"+space+"/*path", s.jobSpaceGet(space))
+	}
+	authed.PUT("/jobs/:id/input/*path", s.jobInputPut)
+
+	authed.GET("/spaces/:space", s.spaceGet)
+	authed.GET("/spaces/:space/*path", s.spaceGet)
+	authed.HEAD("/spaces/:space/*path", s.spaceGet)
+	authed.PUT("/spaces/:space/*path", s.spacePut)
+	authed.DELETE("/spaces/:space/*path", s.spaceDelete)
+	authed.POST("/spaces/:space/*path", s.spacePost)
 
 	authed.GET("/nodes", s.listNodes)
 	authed.GET("/nodes/:id", s.getNode)

@@ -71,6 +71,12 @@ type Config struct {
 	// only inline selection scripts users may submit (admins and the
 	// shipped library are not restricted).
 	SelectionAllowlist []string `yaml:"selection_allowlist"`
+	// AdvertiseURL is the REST URL nodes use to move task files (as they
+	// reach it); default: the listen address.
+	AdvertiseURL string `yaml:"advertise_url"`
+	// UserQuota bounds each user's bytes in dataspaces (their user space
+	// and their jobs' outputs); 0: no limit.
+	UserQuota int64 `yaml:"user_quota"`
 
 	Logger *slog.Logger `yaml:"-"`
 }
@@ -193,6 +199,14 @@ func (c *Config) Validate() error {
 	for i, d := range c.SelectionAllowlist {
 		if len(d) != 64 || strings.Trim(strings.ToLower(d), "0123456789abcdef") != "" {
 			errs = append(errs, fmt.Errorf("selection_allowlist[%d]: %q is not a SHA-256 digest (64 hex digits; `shrike script test` prints a script's)", i, d))
+		}
+	}
+	if c.UserQuota < 0 {
+		errs = append(errs, errors.New("user_quota: must not be negative (0 means no limit)"))
+	}
+	if c.AdvertiseURL != "" {
+		if u, err := url.Parse(c.AdvertiseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("advertise_url: %q is not a URL like https://grid.example.org:8080", c.AdvertiseURL))
 		}
 	}
 	if c.DownNodeRetention < 0 {

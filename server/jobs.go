@@ -112,6 +112,7 @@ func (s *Server) startTask(t *taskState) api.StartTask {
 		TaskRef: t.ref(), JobName: job.spec.Name,
 		Command: spec.Command, Script: spec.Script, Lua: spec.Lua, Env: env,
 		Walltime: spec.Walltime, KillGrace: api.Duration(s.cfg.KillGrace),
+		Staging: s.staging(t),
 	}
 }
 

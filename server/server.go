@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/shrike-grid/shrike/api"
+	"github.com/shrike-grid/shrike/dataspace"
 	"github.com/shrike-grid/shrike/rest"
 	"github.com/shrike-grid/shrike/rm"
 	"github.com/shrike-grid/shrike/scheduler"
@@ -42,6 +43,8 @@ type Server struct {
 	adminCreated bool
 	auth         *nodeAuth
 	sel          *selector
+	spaces       *dataspace.Store
+	transferKey  []byte
 
 	mu       sync.Mutex // guards everything below
 	jobs     map[int64]*jobState
@@ -127,6 +130,9 @@ func (s *Server) open() error {
 	if s.nodeToken, _, err = loadOrCreateSecret(filepath.Join(s.cfg.DataDir, NodeTokenFile)); err != nil {
 		return fmt.Errorf("node token: %w", err)
 	}
+	if err := s.openSpaces(); err != nil {
+		return err
+	}
 	secret := randomToken(24)
 	s.auth = &nodeAuth{internalSecret: secret}
 	if err := s.load(ctx); err != nil {
@@ -189,6 +195,7 @@ func (s *Server) Run(ctx context.Context) error {
 	g.Go(func() error { return s.livenessLoop(ctx) })
 	g.Go(func() error { return s.sampleLoop(ctx) })
 	g.Go(func() error { return s.sourceLoop(ctx) })
+	g.Go(func() error { return s.sweepLoop(ctx) })
 	g.Go(func() error {
 		select {
 		case <-ctx.Done():

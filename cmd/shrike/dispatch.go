@@ -28,6 +28,7 @@ func topCommands() []command {
 		{"version", "print the version", cmdVersion},
 		{"rm", "resource manager: node stats, events and history", rmCommand},
 		{"source", "node sources: where nodes come from, and when", sourceCommand},
+		{"space", "data spaces: list, upload and download files", spaceCommand},
 		{"script", "selection scripts: test one against a node, list the shipped ones", scriptCommand},
 	}
 }

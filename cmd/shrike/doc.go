@@ -9,7 +9,8 @@
 //	shrike bench-nodes  many simulated nodes heartbeating against a server: its CPU and memory
 //
 // Everything else is a client of the REST API (through api.Client): login,
-// logout, job submit|ls|show|logs|kill|wait, node ls|show|lock|unlock|
-// drain|rm, rm stats|events|history, admin user add|ls, version. One file
+// logout, job submit|ls|show|logs|output|kill|wait, node ls|show|lock|
+// unlock|drain|rm, rm stats|events|history, space ls|put|get|rm|mv|mkdir,
+// admin user add|ls, version. One file
 // per subcommand; exit codes live in exitcodes.go. See docs/cli.md.
 package main

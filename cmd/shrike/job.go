@@ -10,6 +10,7 @@ func jobCommand(ctx context.Context, e *env, args []string) error {
 		{"show", "show a job and its tasks", cmdJobShow},
 		{"explain", "explain why a job's tasks wait for a node", cmdJobExplain},
 		{"logs", "print or follow a task's output", cmdJobLogs},
+		{"output", "download a job's output files", cmdJobOutput},
 		{"kill", "kill a job", cmdJobKill},
 		{"wait", "wait until a job is over", cmdJobWait},
 	}, args)

@@ -16,4 +16,8 @@
 // CPU and memory. Selection scripts run in the real engine (package
 // scripts) against the node's facts (its fields plus SetNodeFacts), with
 // static verdicts cached until the facts change.
+//
+// Data spaces are real: OpenSpaces puts a dataspace.Store under a test's
+// directory, and TransferToken hands out the capability tokens a node's
+// transfers carry (TransferSpace).
 package resttest

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/shrike-grid/shrike/api"
+	"github.com/shrike-grid/shrike/dataspace"
 	"github.com/shrike-grid/shrike/rest"
 	"github.com/shrike-grid/shrike/scripts"
 )
@@ -44,6 +45,8 @@ type FakeBackend struct {
 	factsGen  uint64                   // bumped when any node's facts change
 	engine    *scripts.Engine
 	verdicts  *scripts.VerdictCache
+	spaces    *dataspace.Store         // OpenSpaces
+	transfers map[string]transferGrant // TransferToken
 }
 
 type fakeUser struct {

@@ -1,0 +1,204 @@
+package server
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/shrike-grid/shrike/api"
+	"github.com/shrike-grid/shrike/dataspace"
+	"github.com/shrike-grid/shrike/rest"
+)
+
+// TransferKeyFile holds the key that signs nodes' transfer capabilities
+// (data dir, mode 0600): tokens stay valid across a server restart.
+const TransferKeyFile = "transfer-key"
+
+// Capability bits: which spaces a transfer token may write.
+const (
+	capWriteUser   = 1 << 0
+	capWriteGlobal = 1 << 1
+)
+
+// capability is what a node's transfer token grants: the spaces of one
+// job for one attempt of one task.
+type capability struct {
+	jobID, taskID int64
+	attempt       int
+	write         uint8
+}
+
+// transferToken signs a capability: base64(job, task, attempt, write bits,
+// HMAC-SHA256 of them).
+func (s *Server) transferToken(c capability) string {
+	var b [8 + 8 + 4 + 1 + sha256.Size]byte
+	binary.BigEndian.PutUint64(b[0:], uint64(c.jobID))
+	binary.BigEndian.PutUint64(b[8:], uint64(c.taskID))
+	binary.BigEndian.PutUint32(b[16:], uint32(c.attempt))
+	b[20] = c.write
+	mac := hmac.New(sha256.New, s.transferKey)
+	mac.Write(b[:21])
+	copy(b[21:], mac.Sum(nil))
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+var errBadCapability = api.Errorf(api.CodeUnauthorized, "invalid or expired transfer token")
+
+// parseCapability checks a token's signature.
+func (s *Server) parseCapability(token string) (capability, error) {
+	b, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil || len(b) != 21+sha256.Size {
+		return capability{}, errBadCapability
+	}
+	mac := hmac.New(sha256.New, s.transferKey)
+	mac.Write(b[:21])
+	if !hmac.Equal(mac.Sum(nil), b[21:]) {
+		return capability{}, errBadCapability
+	}
+	return capability{jobID: int64(binary.BigEndian.Uint64(b[0:])), taskID: int64(binary.BigEndian.Uint64(b[8:])),
+		attempt: int(binary.BigEndian.Uint32(b[16:])), write: b[20]}, nil
+}
+
+// staging is the Staging of t's current attempt, nil when it moves no
+// files. Called with s.mu held.
+func (s *Server) staging(t *taskState) *api.Staging {
+	spec := t.spec
+	if len(spec.InputFiles) == 0 && len(spec.OutputFiles) == 0 {
+		return nil
+	}
+	c := capability{jobID: t.rec.JobID, taskID: t.rec.ID, attempt: t.rec.Attempt}
+	for _, o := range spec.OutputFiles {
+		switch o.To {
+		case api.SpaceUser:
+			c.write |= capWriteUser
+		case api.SpaceGlobal:
+			c.write |= capWriteGlobal
+		}
+	}
+	url := s.cfg.AdvertiseURL
+	if url == "" {
+		url = s.URL()
+	}
+	return &api.Staging{ServerURL: url, Token: s.transferToken(c), Inputs: spec.InputFiles, Outputs: spec.OutputFiles}
+}
+
+// TransferSpace implements rest.Backend: a node's capability opens its
+// job's input (read) and output (read, write) spaces, the owner's user
+// space and the global one (read; write when the task declares outputs
+// there, global only for an admin's job), while the attempt is current.
+func (s *Server) TransferSpace(_ context.Context, token, space string) (*dataspace.Space, bool, error) {
+	c, err := s.parseCapability(token)
+	if err != nil {
+		return nil, false, err
+	}
+	s.mu.Lock()
+	t := s.tasks[c.taskID]
+	live := t != nil && t.rec.JobID == c.jobID && t.rec.Attempt == c.attempt && api.TaskState(t.rec.State) == api.TaskRunning
+	owner := ""
+	if live {
+		owner = t.job.rec.Owner
+	}
+	s.mu.Unlock()
+	if !live {
+		return nil, false, errBadCapability
+	}
+	switch space {
+	case api.SpaceInput, api.SpaceOutput:
+		sp, err := s.spaces.Job(c.jobID, space, owner)
+		return sp, space == api.SpaceOutput, spaceErr(err)
+	case api.SpaceUser:
+		sp, err := s.spaces.UserOrGlobal(api.SpaceUser, owner)
+		return sp, c.write&capWriteUser != 0, spaceErr(err)
+	case api.SpaceGlobal:
+		sp, err := s.spaces.UserOrGlobal(api.SpaceGlobal, "")
+		return sp, c.write&capWriteGlobal != 0 && s.isAdmin(owner), spaceErr(err)
+	}
+	return nil, false, api.Errorf(api.CodeForbidden, "unknown space %q: input, output, user or global", space)
+}
+
+// isAdmin reports whether user is an admin (from the store; rare).
+func (s *Server) isAdmin(user string) bool {
+	u, err := s.store.GetUser(context.Background(), user)
+	return err == nil && u.Role == api.RoleAdmin
+}
+
+// Space implements rest.Backend.
+func (s *Server) Space(_ context.Context, p rest.Principal, space string) (*dataspace.Space, bool, error) {
+	switch space {
+	case api.SpaceUser:
+		sp, err := s.spaces.UserOrGlobal(api.SpaceUser, p.Name)
+		return sp, true, spaceErr(err)
+	case api.SpaceGlobal:
+		sp, err := s.spaces.UserOrGlobal(api.SpaceGlobal, "")
+		return sp, p.IsAdmin(), spaceErr(err)
+	}
+	return nil, false, api.Invalid([]api.FieldError{{Field: "space", Message: fmt.Sprintf("%q: use global or user", space)}})
+}
+
+// JobSpace implements rest.Backend.
+func (s *Server) JobSpace(ctx context.Context, p rest.Principal, jobID int64, space string) (*dataspace.Space, error) {
+	if space != api.SpaceInput && space != api.SpaceOutput {
+		return nil, api.Invalid([]api.FieldError{{Field: "space", Message: fmt.Sprintf("%q: use input or output", space)}})
+	}
+	job, err := s.GetJob(ctx, p, jobID)
+	if err != nil {
+		return nil, err
+	}
+	sp, err := s.spaces.Job(jobID, space, job.Owner)
+	return sp, spaceErr(err)
+}
+
+// spaceErr maps dataspace errors to API codes.
+func spaceErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, dataspace.ErrBadPath):
+		return api.Invalid([]api.FieldError{{Field: "path", Message: err.Error()}})
+	case errors.Is(err, dataspace.ErrNotFound):
+		return api.Errorf(api.CodeNotFound, "%v", err)
+	}
+	return err
+}
+
+// openSpaces opens the dataspace store and the transfer key.
+func (s *Server) openSpaces() error {
+	key, _, err := loadOrCreateSecret(filepath.Join(s.cfg.DataDir, TransferKeyFile))
+	if err != nil {
+		return fmt.Errorf("transfer key: %w", err)
+	}
+	s.transferKey = []byte(key)
+	s.spaces, err = dataspace.Open(filepath.Join(s.cfg.DataDir, "spaces"), dataspace.Options{UserQuota: s.cfg.UserQuota})
+	if err != nil {
+		return fmt.Errorf("dataspaces: %w", err)
+	}
+	return nil
+}
+
+// partialUploadAge is how long an interrupted upload may wait for its
+// resumption before its part file is deleted.
+const partialUploadAge = 24 * time.Hour
+
+// sweepLoop deletes abandoned partial uploads every hour.
+func (s *Server) sweepLoop(ctx context.Context) error {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		if n, err := s.spaces.Sweep(s.now(), partialUploadAge); err != nil {
+			s.log.Warn("sweeping abandoned uploads", "err", err)
+		} else if n > 0 {
+			s.log.Info("abandoned partial uploads deleted", "files", n)
+		}
+	}
+}
