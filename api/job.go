@@ -105,7 +105,14 @@ type JobSpec struct {
 	Name      string            `json:"name"`
 	Priority  Priority          `json:"priority"`
 	Variables map[string]string `json:"variables,omitempty"`
-	Tasks     []TaskSpec        `json:"tasks"`
+	// InputSpace and OutputSpace say where the job's INPUT and OUTPUT
+	// spaces are: "" (the default) for the directories the server creates
+	// for the job, or "user:PATH" / "global:PATH" for a folder of the
+	// owner's USER space or of the GLOBAL space (PATH relative to that
+	// space, "" for all of it; see dataspace.ParseRef).
+	InputSpace  string     `json:"input_space,omitempty"`
+	OutputSpace string     `json:"output_space,omitempty"`
+	Tasks       []TaskSpec `json:"tasks"`
 }
 
 // TaskSpec is one task of a job. Exactly one of Command, Script and Lua is set.

@@ -79,7 +79,21 @@ type NodeFacts struct {
 	IPs []string `json:"ips,omitempty"`
 	// Custom are the custom facts (--fact, --facts-file).
 	Custom map[string]string `json:"custom,omitempty"`
+	// SharedSpaces are the spaces this node sees at a local path (a
+	// shared file system; --shared-space), by name: SharedSpaceGlobal,
+	// SharedSpaceUserPrefix+username for a user's space, SharedSpaceJobs
+	// for the directory holding every job's input and output spaces. The
+	// server fills Staging.Local from them for tasks placed on the node.
+	SharedSpaces map[string]string `json:"shared_spaces,omitempty"`
 }
+
+// Names of NodeFacts.SharedSpaces: the server's
+// <data-dir>/spaces/{global,users/<name>,jobs}.
+const (
+	SharedSpaceGlobal     = "global"
+	SharedSpaceUserPrefix = "user:"
+	SharedSpaceJobs       = "jobs"
+)
 
 // GPU is one GPU of a node.
 type GPU struct {

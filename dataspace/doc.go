@@ -31,6 +31,12 @@
 // follow them. Every file operation then goes through an os.Root of the
 // space, so even a link created meanwhile cannot lead out of it.
 //
+// Space.Sub cuts a space rooted at one of its folders (a job's INPUT or
+// OUTPUT pointed at "user:PATH" or "global:PATH", see ParseRef): same
+// name, owner and quota; its paths are checked from the top space's root
+// down, the folders above the sub-root included, and it is opened through
+// the top space's os.Root.
+//
 // Writes are atomic: Put writes a hidden file in the target's directory
 // and renames it into place once complete (fsync'd unless Options.NoSync)
 // and, when an expected sha256 is given, verified (ErrChecksum otherwise,

@@ -112,6 +112,9 @@ func (sp *Space) Resolve(rel string) (string, error) {
 }
 
 func (sp *Space) resolveSegs(rel string, segs []string) (string, error) {
+	if err := sp.checkPrefix(rel); err != nil {
+		return "", err
+	}
 	p := sp.dir
 	for i, s := range segs {
 		p = filepath.Join(p, s)

@@ -20,6 +20,11 @@ type Space struct {
 	dir   string // absolute
 	owner string // whose quota writes count against; "" none
 	jobID int64  // input and output spaces
+
+	// A sub-space (see Sub) also keeps the root of the space it was cut
+	// from and the segments from there down to dir; base is "" otherwise.
+	base   string
+	prefix []string
 }
 
 // Name is the space's kind: "global", "user", "input" or "output".
@@ -34,6 +39,9 @@ func (sp *Space) Owner() string { return sp.owner }
 
 // openRoot opens the space root for traversal-safe access.
 func (sp *Space) openRoot() (*os.Root, error) {
+	if sp.base != "" {
+		return sp.openSubRoot()
+	}
 	r, err := os.OpenRoot(sp.dir)
 	if err != nil {
 		return nil, wrapf(err, "dataspace: opening %s space", sp.name)

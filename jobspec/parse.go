@@ -16,7 +16,7 @@ const (
 	MaxTasks         = 10000 // tasks in one job
 )
 
-var jobFields = []string{"name", "priority", "variables", "node_token", "selection", "tasks"}
+var jobFields = []string{"name", "priority", "variables", "node_token", "selection", "input_space", "output_space", "tasks"}
 
 // Parse reads a job document, YAML or JSON, validates all of it and returns
 // the job in canonical form with defaults applied. It reports every problem
@@ -61,6 +61,12 @@ func (p *parser) job(n *yaml.Node) api.JobSpec {
 	var jobSelection []api.SelectionScript
 	if v := m["selection"]; v != nil {
 		jobSelection = p.selection("selection", v)
+	}
+	if v := m["input_space"]; v != nil {
+		spec.InputSpace = p.spaceRef("input_space", v)
+	}
+	if v := m["output_space"]; v != nil {
+		spec.OutputSpace = p.spaceRef("output_space", v)
 	}
 	if v := m["tasks"]; v == nil {
 		p.errorf("tasks", n, "required field is missing")

@@ -6,11 +6,13 @@ import (
 	"log/slog"
 	"maps"
 	"os"
+	"path/filepath"
 	"regexp"
 	"runtime"
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"gopkg.in/yaml.v3"
 
@@ -51,6 +53,12 @@ type Config struct {
 	// selection scripts). Keys match FactKeyPattern; values are at most
 	// MaxFactValueLen bytes.
 	Facts map[string]string
+	// SharedSpaces are the spaces this node sees at a local path (a shared
+	// file system; --shared-space NAME=PATH), reported in
+	// api.NodeFacts.SharedSpaces: names api.SharedSpaceGlobal,
+	// api.SharedSpaceUserPrefix+username or api.SharedSpaceJobs, each an
+	// absolute path to an existing directory.
+	SharedSpaces map[string]string
 	// WorkDir holds the task working directories, the logs and the outbox.
 	WorkDir string
 	// KeepWorkDirs keeps each attempt's working directory after it ends
@@ -134,6 +142,11 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("fact %q: value is %d bytes, at most %d allowed", k, len(v), MaxFactValueLen))
 		}
 	}
+	for _, name := range slices.Sorted(maps.Keys(c.SharedSpaces)) {
+		if err := checkSharedSpace(name, c.SharedSpaces[name]); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -182,6 +195,74 @@ func MergeFacts(fromFile map[string]string, flags []string) (map[string]string, 
 		out = nil
 	}
 	return out, errors.Join(errs...)
+}
+
+// ParseSharedSpaces reads the NAME=PATH pairs of flags (the
+// --shared-space flags) into a map of space name to local path, checking
+// each as Config.Validate does: a known name, given once, and an absolute
+// path to an existing directory. It returns nil when there are none.
+func ParseSharedSpaces(flags []string) (map[string]string, error) {
+	var out map[string]string
+	var errs []error
+	for _, f := range flags {
+		name, dir, ok := strings.Cut(f, "=")
+		if !ok {
+			errs = append(errs, fmt.Errorf("shared space %q: want NAME=PATH", f))
+			continue
+		}
+		if _, dup := out[name]; dup {
+			errs = append(errs, fmt.Errorf("shared space %q: given twice", name))
+			continue
+		}
+		if err := checkSharedSpace(name, dir); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if out == nil {
+			out = make(map[string]string)
+		}
+		out[name] = filepath.Clean(dir)
+	}
+	return out, errors.Join(errs...)
+}
+
+// checkSharedSpace checks one shared space: its name is "global", "jobs"
+// or "user:<username>", and dir an absolute path to an existing
+// directory.
+func checkSharedSpace(name, dir string) error {
+	switch user, isUser := strings.CutPrefix(name, api.SharedSpaceUserPrefix); {
+	case name == api.SharedSpaceGlobal, name == api.SharedSpaceJobs:
+	case isUser:
+		if !validSpaceUser(user) {
+			return fmt.Errorf("shared space %q: %q is not a user name (no '/', spaces or control characters, not . or ..)", name, user)
+		}
+	default:
+		return fmt.Errorf("shared space %q: unknown name: want %s, %s or %s<username>",
+			name, api.SharedSpaceGlobal, api.SharedSpaceJobs, api.SharedSpaceUserPrefix)
+	}
+	if !filepath.IsAbs(dir) {
+		return fmt.Errorf("shared space %s: want an absolute path, got %q", name, dir)
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("shared space %s: %w", name, err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("shared space %s: %s is not a directory", name, dir)
+	}
+	return nil
+}
+
+// validSpaceUser reports whether user can name a user's space directory:
+// one path element of at most 255 bytes, without spaces or control
+// characters.
+func validSpaceUser(user string) bool {
+	if user == "" || user == "." || user == ".." || len(user) > 255 {
+		return false
+	}
+	return !strings.ContainsFunc(user, func(r rune) bool {
+		return r == '/' || r == '\\' || unicode.IsSpace(r) || unicode.IsControl(r)
+	})
 }
 
 // withDefaults fills in the zero values. It does not validate.

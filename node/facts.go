@@ -58,6 +58,8 @@ func collectFacts(cfg Config) api.NodeFacts {
 		GPUs:        detectGPUs(nvidiaSMI),
 		IPs:         localIPs(),
 		Custom:      custom,
+
+		SharedSpaces: maps.Clone(cfg.SharedSpaces),
 	}
 }
 

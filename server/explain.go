@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/shrike-grid/shrike/api"
+	"github.com/shrike-grid/shrike/dataspace"
 	"github.com/shrike-grid/shrike/rest"
 	"github.com/shrike-grid/shrike/rm"
 	"github.com/shrike-grid/shrike/scripts"
@@ -338,10 +339,25 @@ func (s *Server) DryRunJob(ctx context.Context, p rest.Principal, spec api.JobSp
 // checkSubmission refuses what the parser cannot know: selection scripts
 // not on the allow-list. Every problem is reported.
 func (s *Server) checkSubmission(p rest.Principal, spec api.JobSpec) error {
+	var errs []api.FieldError
+	if !p.IsAdmin() {
+		if kind, _, err := dataspace.ParseRef(spec.OutputSpace); err == nil && kind == api.SpaceGlobal {
+			errs = append(errs, api.FieldError{Field: "output_space", Message: "only admins may write the global space"})
+		}
+		for i, t := range spec.Tasks {
+			for j, o := range t.OutputFiles {
+				if o.To == api.SpaceGlobal {
+					errs = append(errs, api.FieldError{Field: fmt.Sprintf("tasks[%d].output_files[%d].to", i, j), Message: "only admins may write the global space"})
+				}
+			}
+		}
+	}
 	if len(s.cfg.SelectionAllowlist) == 0 || p.IsAdmin() {
+		if len(errs) > 0 {
+			return api.Invalid(errs)
+		}
 		return nil
 	}
-	var errs []api.FieldError
 	for i, t := range spec.Tasks {
 		for j, sc := range t.Selection {
 			if sc.File != "" {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/shrike-grid/shrike/api"
@@ -85,7 +86,78 @@ func (s *Server) staging(t *taskState) *api.Staging {
 	if url == "" {
 		url = s.URL()
 	}
-	return &api.Staging{ServerURL: url, Token: s.transferToken(c), Inputs: spec.InputFiles, Outputs: spec.OutputFiles}
+	// The job's own spaces exist before its first task moves files.
+	for _, sp := range []string{api.SpaceInput, api.SpaceOutput} {
+		if _, err := s.jobSpace(t.rec.JobID, t.job.rec.Owner, &t.job.spec, sp); err != nil {
+			s.log.Warn("creating a job's space", "job", t.rec.JobID, "space", sp, "err", err)
+		}
+	}
+	st := &api.Staging{ServerURL: url, Token: s.transferToken(c), Inputs: spec.InputFiles, Outputs: spec.OutputFiles}
+	if n := s.reg.Get(t.rec.Node); n != nil {
+		st.Local = localSpaces(n.Facts.SharedSpaces, t.job.rec.Owner, t.rec.JobID, &t.job.spec)
+	}
+	return st
+}
+
+// localSpaces maps the spaces a node sees on a shared file system
+// (--shared-space) to the paths a task of owner's job jobID uses there;
+// the node copies those files directly instead of over HTTP.
+func localSpaces(shared map[string]string, owner string, jobID int64, spec *api.JobSpec) map[string]string {
+	if len(shared) == 0 {
+		return nil
+	}
+	out := map[string]string{}
+	if p, ok := shared[api.SharedSpaceGlobal]; ok {
+		out[api.SpaceGlobal] = p
+	}
+	if p, ok := shared[api.SharedSpaceUserPrefix+owner]; ok {
+		out[api.SpaceUser] = p
+	}
+	for _, sp := range []string{api.SpaceInput, api.SpaceOutput} {
+		ref := spec.InputSpace
+		if sp == api.SpaceOutput {
+			ref = spec.OutputSpace
+		}
+		if ref == "" {
+			if p, ok := shared[api.SharedSpaceJobs]; ok {
+				out[sp] = filepath.Join(p, strconv.FormatInt(jobID, 10), sp)
+			}
+			continue
+		}
+		kind, rel, err := dataspace.ParseRef(ref)
+		if err != nil {
+			continue
+		}
+		if base, ok := out[kind]; ok { // the user or global space, shared
+			out[sp] = filepath.Join(base, filepath.FromSlash(rel))
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// jobSpace is a job's input or output space: its own directory, or the
+// folder of the owner's user space or of the global space that the job
+// points it at (input_space, output_space).
+func (s *Server) jobSpace(jobID int64, owner string, spec *api.JobSpec, space string) (*dataspace.Space, error) {
+	ref := spec.InputSpace
+	if space == api.SpaceOutput {
+		ref = spec.OutputSpace
+	}
+	if ref == "" {
+		return s.spaces.Job(jobID, space, owner)
+	}
+	kind, rel, err := dataspace.ParseRef(ref)
+	if err != nil {
+		return nil, err
+	}
+	base, err := s.spaces.UserOrGlobal(kind, owner)
+	if err != nil {
+		return nil, err
+	}
+	return base.Sub(rel)
 }
 
 // TransferSpace implements rest.Backend: a node's capability opens its
@@ -101,8 +173,9 @@ func (s *Server) TransferSpace(_ context.Context, token, space string) (*dataspa
 	t := s.tasks[c.taskID]
 	live := t != nil && t.rec.JobID == c.jobID && t.rec.Attempt == c.attempt && api.TaskState(t.rec.State) == api.TaskRunning
 	owner := ""
+	var spec *api.JobSpec
 	if live {
-		owner = t.job.rec.Owner
+		owner, spec = t.job.rec.Owner, &t.job.spec
 	}
 	s.mu.Unlock()
 	if !live {
@@ -110,7 +183,7 @@ func (s *Server) TransferSpace(_ context.Context, token, space string) (*dataspa
 	}
 	switch space {
 	case api.SpaceInput, api.SpaceOutput:
-		sp, err := s.spaces.Job(c.jobID, space, owner)
+		sp, err := s.jobSpace(c.jobID, owner, spec, space)
 		return sp, space == api.SpaceOutput, spaceErr(err)
 	case api.SpaceUser:
 		sp, err := s.spaces.UserOrGlobal(api.SpaceUser, owner)
@@ -150,7 +223,11 @@ func (s *Server) JobSpace(ctx context.Context, p rest.Principal, jobID int64, sp
 	if err != nil {
 		return nil, err
 	}
-	sp, err := s.spaces.Job(jobID, space, job.Owner)
+	spec, err := s.GetJobSpec(ctx, p, jobID)
+	if err != nil {
+		return nil, err
+	}
+	sp, err := s.jobSpace(jobID, job.Owner, &spec, space)
 	return sp, spaceErr(err)
 }
 

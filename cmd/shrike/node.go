@@ -49,6 +49,8 @@ type agentOptions struct {
 	slots, cpus int
 	facts       factFlags
 	factsFile   string
+	sharedFlags sharedSpaceFlags  // --shared-space NAME=PATH
+	shared      map[string]string // sharedFlags, parsed and checked
 	watchOwner  bool
 	ownerFile   string
 	allowProbes bool // --allow-probe-commands
@@ -102,6 +104,8 @@ Flags:
 	fs.IntVar(&o.cpus, "cpus", 0, "CPUs to offer (default: all)")
 	fs.Var(&o.facts, "fact", "custom fact key=value (repeatable; wins over --facts-file)")
 	fs.StringVar(&o.factsFile, "facts-file", "", "YAML or JSON file holding an object of custom facts (string values)")
+	fs.Var(&o.sharedFlags, "shared-space", "a space this host sees at a local path, NAME=PATH (repeatable): NAME is global, user:USERNAME or jobs "+
+		"(the server's <data-dir>/spaces/{global,users/USERNAME,jobs}); PATH absolute and existing. Tasks here then copy its files directly")
 	fs.BoolVar(&o.watchOwner, "watch-owner", false, "report the workstation owner's input idle time and load in heartbeats (Linux: /proc, /dev)")
 	fs.StringVar(&o.ownerFile, "owner-file", "", `report the owner reading in this JSON file instead, read at every heartbeat: {"input_idle":"10m","load":0.2}`)
 	fs.BoolVar(&o.allowProbes, "allow-probe-commands", false, "let dynamic selection scripts run commands on this host (host.run), with a timeout, in the work directory")
@@ -157,6 +161,11 @@ func parseAgentFlags(args []string, getenv func(string) string, output io.Writer
 	if o.slots < 0 || o.cpus < 0 {
 		errs = append(errs, errors.New("--slots and --cpus: must not be negative"))
 	}
+	shared, err := node.ParseSharedSpaces(o.sharedFlags)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("--shared-space: %w", err))
+	}
+	o.shared = shared
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
 		errs = append(errs, fmt.Errorf("--log-level: %q is not debug, info, warn or error", o.logLevel))
@@ -312,13 +321,14 @@ func (o *agentOptions) config(logger *slog.Logger) (node.Config, error) {
 		owner = node.OwnerFile{Path: o.ownerFile}
 	}
 	cfg := node.Config{
-		Slots:       o.slots,
-		CPUs:        o.cpus,
-		Tags:        o.tags,
-		Facts:       custom,
-		WorkDir:     o.workDir,
-		OwnerSource: owner,
-		Logger:      logger,
+		Slots:        o.slots,
+		CPUs:         o.cpus,
+		Tags:         o.tags,
+		Facts:        custom,
+		SharedSpaces: o.shared,
+		WorkDir:      o.workDir,
+		OwnerSource:  owner,
+		Logger:       logger,
 
 		AllowProbeCommands: o.allowProbes,
 	}
@@ -340,6 +350,18 @@ func (f *factFlags) Set(v string) error {
 	if k, _, ok := strings.Cut(v, "="); !ok || strings.TrimSpace(k) == "" {
 		return fmt.Errorf("want key=value, got %q", v)
 	}
+	*f = append(*f, v)
+	return nil
+}
+
+// sharedSpaceFlags is the repeatable --shared-space NAME=PATH flag; paths
+// may hold commas, so each flag is one space. node.ParseSharedSpaces
+// checks them.
+type sharedSpaceFlags []string
+
+func (f *sharedSpaceFlags) String() string { return strings.Join(*f, " ") }
+
+func (f *sharedSpaceFlags) Set(v string) error {
 	*f = append(*f, v)
 	return nil
 }
