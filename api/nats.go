@@ -254,6 +254,10 @@ type TaskResult struct {
 	// LogSize is the attempt's total output size, so the server can fetch
 	// what it missed.
 	LogSize int64 `json:"log_size"`
+	// Transfers summarises the attempt's staged files ("input_files[0]: 3
+	// files from input; output_files[0]: 1 file to output"), for the task's
+	// events; failures are in Error.
+	Transfers string `json:"transfers,omitempty"`
 }
 
 // ReportBatch carries one or more results from a node.

@@ -28,11 +28,13 @@ import (
 // transfers; a stop while the process runs signals it instead, and the
 // outputs are pushed after it ends.
 type attempt struct {
-	spec    api.StartTask
-	ref     api.TaskRef
-	dir     string // working directory: the attempt's scratch
-	logPath string
-	grace   time.Duration
+	// transfers summarises the staged files, for the result.
+	transfers []string
+	spec      api.StartTask
+	ref       api.TaskRef
+	dir       string // working directory: the attempt's scratch
+	logPath   string
+	grace     time.Duration
 
 	// ctx bounds the attempt's file transfers; cancel is called by a stop
 	// while no process runs, and when the attempt ends.

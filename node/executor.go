@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strings"
 	"syscall"
 	"time"
 
@@ -151,6 +152,7 @@ func (a *Agent) execute(at *attempt) api.TaskResult {
 	default:
 		res.Outcome = api.OutcomeFailed
 	}
+	res.Transfers = strings.Join(at.transfers, "; ")
 	if at.spec.Staging != nil && len(at.spec.Staging.Outputs) > 0 && at.startPush() {
 		a.stageOut(at, &res)
 		noResult = at.endPush()

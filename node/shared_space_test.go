@@ -70,9 +70,7 @@ func TestValidateSharedSpaces(t *testing.T) {
 }
 
 func TestFactsCarrySharedSpaces(t *testing.T) {
-	old := nvidiaSMI
-	nvidiaSMI = filepath.Join(t.TempDir(), "absent")
-	defer func() { nvidiaSMI = old }()
+	// nvidiaSMI is left alone: agents of earlier tests may still read it.
 	dir := t.TempDir()
 	cfg := Config{WorkDir: t.TempDir(), SharedSpaces: map[string]string{api.SharedSpaceGlobal: dir, api.SharedSpaceUserPrefix + "bob": dir}}
 	f := collectFacts(cfg)

@@ -93,6 +93,7 @@ func (a *Agent) stageIn(at *attempt, logFile io.Writer) error {
 			return e
 		}
 		log.printf("input_files[%d]: %d %s from %s", i, n, plural(n, "file"), space)
+		at.transfers = append(at.transfers, fmt.Sprintf("input_files[%d]: %d %s from %s", i, n, plural(n, "file"), space))
 	}
 	return nil
 }
@@ -124,7 +125,9 @@ func (a *Agent) stageOut(at *attempt, res *api.TaskResult) {
 			continue
 		}
 		log.printf("output_files[%d]: %d %s to %s", i, n, plural(n, "file"), space)
+		at.transfers = append(at.transfers, fmt.Sprintf("output_files[%d]: %d %s to %s", i, n, plural(n, "file"), space))
 	}
+	res.Transfers = strings.Join(at.transfers, "; ")
 	succeeded := res.Outcome == api.OutcomeSucceeded
 	if reason := at.stopRequested(); succeeded && reason != "" {
 		res.Outcome = reason

@@ -59,6 +59,9 @@ func (s *Server) resultsChange(node string, results []api.TaskResult) *change {
 		if t.key() != k || api.TaskState(t.rec.State) != api.TaskRunning {
 			continue
 		}
+		if r.Transfers != "" {
+			c.taskEvent(t, "files: "+r.Transfers)
+		}
 		s.endAttempt(t, r, c)
 	}
 	return c

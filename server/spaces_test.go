@@ -3,11 +3,13 @@ package server
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shrike-grid/shrike/api"
 	"github.com/shrike-grid/shrike/dataspace"
@@ -37,6 +39,10 @@ func TestSharedSpacesCopyDirectly(t *testing.T) {
 		c.SharedSpaces = map[string]string{api.SharedSpaceJobs: filepath.Join(spaces, "jobs"), "user:admin": filepath.Join(spaces, "users", "admin")}
 	})
 	waitReady(t, srv, "shared")
+	events, err := srv.nc.SubscribeSync(api.SubjectEvents + ".>")
+	if err != nil {
+		t.Fatal(err)
+	}
 	resp, err := srv.SubmitJob(ctx, admin, api.JobSpec{Name: "shared", Tasks: []api.TaskSpec{{
 		Name: "t", Script: "echo $(( $(cat in/data.txt) + 1 )) > answer.txt", Resources: api.Resources{CPU: 1}, MaxAttempts: 1,
 		InputFiles:  []api.FileTransfer{{From: api.SpaceUser, Include: []string{"in/*.txt"}}},
@@ -52,6 +58,18 @@ func TestSharedSpacesCopyDirectly(t *testing.T) {
 	got, err := os.ReadFile(filepath.Join(spaces, "jobs", jobID(resp.ID), "output", "answer.txt"))
 	if err != nil || !bytes.Equal(got, []byte("42\n")) {
 		t.Fatalf("answer.txt = %q (%v)", got, err)
+	}
+	// The transfers are in the task's events.
+	want := "files: input_files[0]: 1 file from user; output_files[0]: 1 file to output"
+	for {
+		msg, err := events.NextMsg(5 * time.Second)
+		if err != nil {
+			t.Fatalf("no event %q", want)
+		}
+		var ev api.Event
+		if json.Unmarshal(msg.Data, &ev) == nil && ev.Kind == "task" && ev.Info == want {
+			break
+		}
 	}
 }
 
