@@ -74,6 +74,9 @@ type Config struct {
 	// AdvertiseURL is the REST URL nodes use to move task files (as they
 	// reach it); default: the listen address.
 	AdvertiseURL string `yaml:"advertise_url"`
+	// GlobalWriters lists who may write the global space besides admins
+	// ("user:NAME", "group:NAME").
+	GlobalWriters []string `yaml:"global_writers"`
 	// UserQuota bounds each user's bytes in dataspaces (their user space
 	// and their jobs' outputs); 0: no limit.
 	UserQuota int64 `yaml:"user_quota"`
@@ -199,6 +202,11 @@ func (c *Config) Validate() error {
 	for i, d := range c.SelectionAllowlist {
 		if len(d) != 64 || strings.Trim(strings.ToLower(d), "0123456789abcdef") != "" {
 			errs = append(errs, fmt.Errorf("selection_allowlist[%d]: %q is not a SHA-256 digest (64 hex digits; `shrike script test` prints a script's)", i, d))
+		}
+	}
+	for i, w := range c.GlobalWriters {
+		if !principalRE.MatchString(w) {
+			errs = append(errs, fmt.Errorf("global_writers[%d]: %q: use user:NAME or group:NAME", i, w))
 		}
 	}
 	if c.UserQuota < 0 {

@@ -340,14 +340,15 @@ func (s *Server) DryRunJob(ctx context.Context, p rest.Principal, spec api.JobSp
 // not on the allow-list. Every problem is reported.
 func (s *Server) checkSubmission(p rest.Principal, spec api.JobSpec) error {
 	var errs []api.FieldError
-	if !p.IsAdmin() {
+	if !s.mayWriteGlobal(p) {
+		const msg = "you may not write the global space (admins and the server's global_writers may)"
 		if kind, _, err := dataspace.ParseRef(spec.OutputSpace); err == nil && kind == api.SpaceGlobal {
-			errs = append(errs, api.FieldError{Field: "output_space", Message: "only admins may write the global space"})
+			errs = append(errs, api.FieldError{Field: "output_space", Message: msg})
 		}
 		for i, t := range spec.Tasks {
 			for j, o := range t.OutputFiles {
 				if o.To == api.SpaceGlobal {
-					errs = append(errs, api.FieldError{Field: fmt.Sprintf("tasks[%d].output_files[%d].to", i, j), Message: "only admins may write the global space"})
+					errs = append(errs, api.FieldError{Field: fmt.Sprintf("tasks[%d].output_files[%d].to", i, j), Message: msg})
 				}
 			}
 		}

@@ -190,15 +190,21 @@ func (s *Server) TransferSpace(_ context.Context, token, space string) (*dataspa
 		return sp, c.write&capWriteUser != 0, spaceErr(err)
 	case api.SpaceGlobal:
 		sp, err := s.spaces.UserOrGlobal(api.SpaceGlobal, "")
-		return sp, c.write&capWriteGlobal != 0 && s.isAdmin(owner), spaceErr(err)
+		return sp, c.write&capWriteGlobal != 0 && s.mayWriteGlobalUser(owner), spaceErr(err)
 	}
 	return nil, false, api.Errorf(api.CodeForbidden, "unknown space %q: input, output, user or global", space)
 }
 
-// isAdmin reports whether user is an admin (from the store; rare).
-func (s *Server) isAdmin(user string) bool {
+// mayWriteGlobal reports whether p may write the global space: admins,
+// and those global_writers names.
+func (s *Server) mayWriteGlobal(p rest.Principal) bool {
+	return p.IsAdmin() || matches(s.cfg.GlobalWriters, p.Name, p.Groups)
+}
+
+// mayWriteGlobalUser is mayWriteGlobal for a job's owner (from the store).
+func (s *Server) mayWriteGlobalUser(user string) bool {
 	u, err := s.store.GetUser(context.Background(), user)
-	return err == nil && u.Role == api.RoleAdmin
+	return err == nil && s.mayWriteGlobal(rest.Principal{Name: u.Name, Role: u.Role, Groups: u.Groups})
 }
 
 // Space implements rest.Backend.
@@ -209,7 +215,7 @@ func (s *Server) Space(_ context.Context, p rest.Principal, space string) (*data
 		return sp, true, spaceErr(err)
 	case api.SpaceGlobal:
 		sp, err := s.spaces.UserOrGlobal(api.SpaceGlobal, "")
-		return sp, p.IsAdmin(), spaceErr(err)
+		return sp, s.mayWriteGlobal(p), spaceErr(err)
 	}
 	return nil, false, api.Invalid([]api.FieldError{{Field: "space", Message: fmt.Sprintf("%q: use global or user", space)}})
 }

@@ -115,6 +115,14 @@ func TestJobSpacesPointingAtFolders(t *testing.T) {
 	if _, err := srv.SubmitJob(ctx, user, api.JobSpec{Name: "g", OutputSpace: "global:shared", Tasks: []api.TaskSpec{task}}); !api.IsCode(err, api.CodeInvalid) {
 		t.Fatalf("a user's job writing the global space: %v", err)
 	}
+	if _, w, _ := srv.Space(ctx, user, api.SpaceGlobal); w {
+		t.Fatal("a user may write the global space")
+	}
+	srv.cfg.GlobalWriters = []string{"user:u"}
+	if _, w, _ := srv.Space(ctx, user, api.SpaceGlobal); !w {
+		t.Fatal("a global writer may not write the global space")
+	}
+	srv.cfg.GlobalWriters = nil
 	resp, err := srv.SubmitJob(ctx, user, api.JobSpec{Name: "u", OutputSpace: "user:results/run1", Tasks: []api.TaskSpec{task}})
 	if err != nil {
 		t.Fatal(err)
