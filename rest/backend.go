@@ -87,6 +87,15 @@ type Backend interface {
 	RMStats(ctx context.Context, p Principal) (api.RMStats, error)
 	// RMEvents returns node events with Seq > after, at most limit.
 	RMEvents(ctx context.Context, p Principal, after int64, limit int) (api.RMEventList, error)
+	// Events streams the events with Seq > after, oldest first, then new
+	// ones as they happen, each with its Seq set. jobID != 0 keeps only
+	// that job's events (CodeNotFound if p may not see the job). Users get
+	// node events and their own jobs' events; admins get all. The channel
+	// is closed when ctx ends. A caller that falls more than the
+	// backend's buffer behind gets a last event of Kind api.EventOverflow
+	// whose Seq is the last one sent (resume with after=Seq), then the
+	// channel is closed.
+	Events(ctx context.Context, p Principal, after uint64, jobID int64) (<-chan api.Event, error)
 	// RMHistory returns node counts by state over rng: 1h, 1d or 1w.
 	RMHistory(ctx context.Context, p Principal, rng string) (api.RMHistory, error)
 
@@ -126,6 +135,16 @@ type Backend interface {
 	// whether the token may write there; CodeUnauthorized for a token that
 	// is unknown or over, CodeForbidden for a space it does not open.
 	TransferSpace(ctx context.Context, token, space string) (sp *dataspace.Space, write bool, err error)
+
+	// Scheduler returns the scheduler's state.
+	Scheduler(ctx context.Context, p Principal) (api.SchedulerStatus, error)
+	// SetScheduler sets a new state or runs the kill action (admins only,
+	// CodeForbidden otherwise; CodeInvalid for a bad update) and stores
+	// the state so that it survives a restart.
+	SetScheduler(ctx context.Context, p Principal, u api.SchedulerUpdate) (api.SchedulerStatus, error)
+	// SchedulerStats counts jobs, tasks and nodes; with user set, also
+	// that user's jobs and tasks (users may ask only for themselves).
+	SchedulerStats(ctx context.Context, p Principal, user string) (api.SchedulerStats, error)
 
 	CreateUser(ctx context.Context, p Principal, req api.CreateUserRequest) (api.User, error)
 	ListUsers(ctx context.Context, p Principal) ([]api.User, error)

@@ -14,6 +14,7 @@ import (
 const (
 	DefaultMaxBodyBytes = 10 << 20
 	DefaultLogPoll      = 200 * time.Millisecond
+	DefaultEventPing    = 15 * time.Second
 )
 
 // Options configures the HTTP handler returned by New.
@@ -27,20 +28,24 @@ type Options struct {
 	// LogPoll is how often a followed task log asks the Backend for more
 	// output. Zero means DefaultLogPoll.
 	LogPoll time.Duration
+	// EventPing is how often GET /events sends a comment on a stream
+	// with nothing to say. Zero means DefaultEventPing.
+	EventPing time.Duration
 }
 
 // server holds what the handlers share.
 type server struct {
-	b       Backend
-	log     *slog.Logger
-	maxBody int64
-	logPoll time.Duration
+	b         Backend
+	log       *slog.Logger
+	maxBody   int64
+	logPoll   time.Duration
+	eventPing time.Duration
 }
 
 // New returns the HTTP handler of the REST API (under /api/v1), the health
 // check (/healthz) and the web page (/).
 func New(b Backend, opts Options) http.Handler {
-	s := &server{b: b, log: opts.Logger, maxBody: opts.MaxBodyBytes, logPoll: opts.LogPoll}
+	s := &server{b: b, log: opts.Logger, maxBody: opts.MaxBodyBytes, logPoll: opts.LogPoll, eventPing: opts.EventPing}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -49,6 +54,9 @@ func New(b Backend, opts Options) http.Handler {
 	}
 	if s.logPoll <= 0 {
 		s.logPoll = DefaultLogPoll
+	}
+	if s.eventPing <= 0 {
+		s.eventPing = DefaultEventPing
 	}
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
@@ -110,6 +118,7 @@ func (s *server) routes(r *gin.Engine) {
 	authed.GET("/rm", s.rmStats)
 	authed.GET("/rm/events", s.rmEvents)
 	authed.GET("/rm/history", s.rmHistory)
+	authed.GET("/events", s.events)
 
 	authed.GET("/infrastructures", s.listInfrastructures)
 	authed.GET("/policies", s.listPolicies)
@@ -125,6 +134,10 @@ func (s *server) routes(r *gin.Engine) {
 	authed.DELETE("/node-sources/:name/tokens/:id", s.revokeEnrollToken)
 
 	authed.POST("/scripts/test", s.testScript)
+
+	authed.GET("/scheduler", s.getScheduler)
+	authed.PUT("/scheduler", s.putScheduler)
+	authed.GET("/scheduler/stats", s.schedulerStats)
 
 	authed.POST("/users", s.createUser)
 	authed.GET("/users", s.listUsers)

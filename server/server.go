@@ -46,6 +46,9 @@ type Server struct {
 	spaces       *dataspace.Store
 	transferKey  []byte
 
+	// schedMu serializes SetScheduler (taken before mu).
+	schedMu sync.Mutex
+
 	mu       sync.Mutex // guards everything below
 	jobs     map[int64]*jobState
 	tasks    map[int64]*taskState
@@ -67,6 +70,8 @@ type Server struct {
 	snapBuf   []scheduler.Node
 	selRefs   []selRef
 	selLayout uint64
+	// sched is the scheduler's lifecycle state (scheduler_state.go).
+	sched api.SchedulerStatus
 
 	wake       chan struct{}
 	sourceWake chan struct{}
@@ -135,6 +140,9 @@ func (s *Server) open() error {
 	}
 	secret := randomToken(24)
 	s.auth = &nodeAuth{internalSecret: secret}
+	if err := s.loadSchedulerState(); err != nil {
+		return err
+	}
 	if err := s.load(ctx); err != nil {
 		return fmt.Errorf("loading state: %w", err)
 	}

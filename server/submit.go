@@ -27,6 +27,10 @@ func (s *Server) SubmitJob(ctx context.Context, p rest.Principal, spec api.JobSp
 	}
 	now := s.now()
 	s.mu.Lock()
+	if s.stopped() {
+		s.mu.Unlock()
+		return api.SubmitResponse{}, api.SchedulerStoppedError()
+	}
 	s.nextJob++
 	jobID := s.nextJob
 	firstTask := s.nextTask + 1

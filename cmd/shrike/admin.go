@@ -6,6 +6,7 @@ import "context"
 func adminCommand(ctx context.Context, e *env, args []string) error {
 	return runGroup(ctx, e, "shrike admin", []command{
 		{"user", "add and list user accounts", adminUserCommand},
+		{"scheduler", "show or change the scheduler's state (start, stop, pause, freeze, resume, kill), stats", cmdAdminScheduler},
 	}, args)
 }
 

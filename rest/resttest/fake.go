@@ -47,6 +47,8 @@ type FakeBackend struct {
 	verdicts  *scripts.VerdictCache
 	spaces    *dataspace.Store         // OpenSpaces
 	transfers map[string]transferGrant // TransferToken
+	feed      eventLog                 // PublishEvent, Events
+	sched     api.SchedulerStatus      // the zero value reads STARTED
 }
 
 type fakeUser struct {

@@ -27,6 +27,9 @@ func (f *FakeBackend) SubmitJob(_ context.Context, p rest.Principal, spec api.Jo
 	if f.fail != nil {
 		return api.SubmitResponse{}, f.fail
 	}
+	if f.sched.State == api.SchedulerStopped {
+		return api.SubmitResponse{}, api.SchedulerStoppedError()
+	}
 	if errs := checkSelection(spec); len(errs) > 0 {
 		return api.SubmitResponse{}, api.Invalid(errs)
 	}
