@@ -64,10 +64,13 @@ func (p *Priority) UnmarshalJSON(b []byte) error {
 type JobState string
 
 // Job states. PENDING: no task has started yet; RUNNING: at least one task
-// started and the job is not over; the others are terminal.
+// started and the job is not over; PAUSED: its owner or an admin paused it,
+// so none of its tasks starts (running ones go on) until it is resumed; the
+// others are terminal.
 const (
 	JobPending  JobState = "PENDING"
 	JobRunning  JobState = "RUNNING"
+	JobPaused   JobState = "PAUSED"
 	JobFinished JobState = "FINISHED"
 	JobFailed   JobState = "FAILED"
 	JobKilled   JobState = "KILLED"

@@ -16,7 +16,7 @@ const (
 	MaxTasks         = 10000 // tasks in one job
 )
 
-var jobFields = []string{"name", "priority", "variables", "node_token", "selection", "input_space", "output_space", "tasks"}
+var jobFields = []string{"name", "priority", "variables", "node_token", "walltime", "selection", "input_space", "output_space", "tasks"}
 
 // Parse reads a job document, YAML or JSON, validates all of it and returns
 // the job in canonical form with defaults applied. It reports every problem
@@ -58,6 +58,10 @@ func (p *parser) job(n *yaml.Node) api.JobSpec {
 	if v := m["node_token"]; v != nil {
 		jobToken = p.nodeToken("node_token", v)
 	}
+	var jobWalltime api.Duration
+	if v := m["walltime"]; v != nil {
+		jobWalltime = p.walltime("walltime", v)
+	}
 	var jobSelection []api.SelectionScript
 	if v := m["selection"]; v != nil {
 		jobSelection = p.selection("selection", v)
@@ -76,6 +80,9 @@ func (p *parser) job(n *yaml.Node) api.JobSpec {
 	for i := range spec.Tasks {
 		if spec.Tasks[i].NodeToken == "" {
 			spec.Tasks[i].NodeToken = jobToken // the job's default
+		}
+		if spec.Tasks[i].Walltime == 0 {
+			spec.Tasks[i].Walltime = jobWalltime // the job's default
 		}
 	}
 	applySelectionDefault(spec.Tasks, jobSelection)

@@ -123,6 +123,30 @@ func assertRoundTrip(t *testing.T, spec api.JobSpec) {
 	}
 }
 
+func TestWalltimeDefaultsFromTheJob(t *testing.T) {
+	spec, errs := Parse([]byte("name: j\nwalltime: 2h\ntasks:\n- {name: a, script: x}\n- {name: b, script: x, walltime: 90s}\n"))
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	if spec.Tasks[0].Walltime != api.Duration(2*time.Hour) || spec.Tasks[1].Walltime != api.Duration(90*time.Second) {
+		t.Fatalf("walltimes: %v %v, want 2h (the job's) and 90s (the task's own)", spec.Tasks[0].Walltime, spec.Tasks[1].Walltime)
+	}
+	spec, errs = Parse([]byte("name: j\ntasks:\n- {name: a, script: x}\n"))
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	if spec.Tasks[0].Walltime != 0 {
+		t.Fatalf("walltime without a default: %v, want 0 (no limit)", spec.Tasks[0].Walltime)
+	}
+}
+
+func TestJobWalltimeIsValidated(t *testing.T) {
+	_, errs := Parse([]byte("name: j\nwalltime: 0s\ntasks:\n- {name: a, script: x}\n"))
+	if len(errs) != 1 || errs[0].Field != "walltime" {
+		t.Fatalf("errors: %v, want one on walltime", errs)
+	}
+}
+
 func TestNodeTokenDefaultsFromTheJob(t *testing.T) {
 	spec, errs := Parse([]byte("name: j\nnode_token: lab\ntasks:\n- {name: a, script: x}\n- {name: b, script: x, node_token: gpu}\n"))
 	if errs != nil {

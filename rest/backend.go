@@ -66,6 +66,27 @@ type Backend interface {
 	// KillJob kills a job: pending tasks are killed at once, running ones
 	// are stopped on their nodes.
 	KillJob(ctx context.Context, p Principal, id int64) error
+	// SetJobPriority changes the priority of a pending or running job and
+	// returns the job after the change: its owner up to the highest level
+	// they may submit at (CodeInvalid on field "priority" above it), admins
+	// any; CodeConflict for a job that is over. Tasks that have not started
+	// are queued at the new level at once; the change is stored.
+	SetJobPriority(ctx context.Context, p Principal, id int64, pr api.Priority) (api.Job, error)
+	// PauseJob keeps a job's tasks from starting (running ones go on) and
+	// ResumeJob lets them start again; both return the job after the
+	// change, CodeConflict for a job that is over or already in that state.
+	// The pause is stored and survives a restart.
+	PauseJob(ctx context.Context, p Principal, id int64) (api.Job, error)
+	ResumeJob(ctx context.Context, p Principal, id int64) (api.Job, error)
+	// RestartFailed puts a job's FAILED tasks, and those SKIPPED because of
+	// them, back to PENDING with fresh attempt budgets; the job runs again.
+	// CodeConflict when no task failed.
+	RestartFailed(ctx context.Context, p Principal, id int64) (api.Job, error)
+	// ControlTask applies action to one task (see api.TaskAction) and
+	// returns the job after the change; reason, when set, goes into the
+	// task's events. CodeNotFound for an unknown task, CodeConflict for a
+	// task in a state the action does not apply to.
+	ControlTask(ctx context.Context, p Principal, id int64, task string, action api.TaskAction, reason string) (api.Job, error)
 	// TaskLog returns up to max bytes of a task's output from offset;
 	// attempt 0 means the latest attempt.
 	TaskLog(ctx context.Context, p Principal, jobID int64, task string, attempt int, offset int64, max int) (LogPage, error)

@@ -9,7 +9,7 @@ import (
 )
 
 // jobStates are the states GET /jobs accepts in its state filter.
-var jobStates = []api.JobState{api.JobPending, api.JobRunning, api.JobFinished, api.JobFailed, api.JobKilled}
+var jobStates = []api.JobState{api.JobPending, api.JobRunning, api.JobPaused, api.JobFinished, api.JobFailed, api.JobKilled}
 
 // listJobs answers GET /api/v1/jobs?state=&owner=&offset=&limit=.
 func (s *server) listJobs(c *gin.Context) {

@@ -92,7 +92,9 @@ func (s *server) routes(r *gin.Engine) {
 	authed.GET("/jobs/:id/spec", s.getJobSpec)
 	authed.GET("/jobs/:id/explain", s.explainJob)
 	authed.DELETE("/jobs/:id", s.killJob)
+	authed.PUT("/jobs/:id/priority", s.putJobPriority)
 	authed.GET("/jobs/:id/tasks/:task/logs", s.taskLog)
+	s.controlRoutes(authed)
 	for _, space := range []string{api.SpaceInput, api.SpaceOutput} {
 		authed.GET("/jobs/:id/"+space, s.jobSpaceGet(space))
 		authed.GET("/jobs/:id/"+space+"/*path", s.jobSpaceGet(space))

@@ -4,13 +4,16 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/shrike-grid/shrike/api"
 	"gopkg.in/yaml.v3"
 )
 
@@ -80,6 +83,11 @@ type Config struct {
 	// UserQuota bounds each user's bytes in dataspaces (their user space
 	// and their jobs' outputs); 0: no limit.
 	UserQuota int64 `yaml:"user_quota"`
+	// PriorityMaxByGroup raises the highest priority the members of a
+	// group may submit at (group → level name, e.g. physics: high). Users
+	// may always go up to normal and get the highest level any of their
+	// groups allows; admins are not restricted.
+	PriorityMaxByGroup map[string]string `yaml:"priority_max_by_group"`
 
 	Logger *slog.Logger `yaml:"-"`
 }
@@ -207,6 +215,11 @@ func (c *Config) Validate() error {
 	for i, w := range c.GlobalWriters {
 		if !principalRE.MatchString(w) {
 			errs = append(errs, fmt.Errorf("global_writers[%d]: %q: use user:NAME or group:NAME", i, w))
+		}
+	}
+	for _, g := range slices.Sorted(maps.Keys(c.PriorityMaxByGroup)) {
+		if _, err := api.ParsePriority(c.PriorityMaxByGroup[g]); err != nil {
+			errs = append(errs, fmt.Errorf("priority_max_by_group.%s: %w", g, err))
 		}
 	}
 	if c.UserQuota < 0 {

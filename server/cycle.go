@@ -121,7 +121,7 @@ func (s *Server) snapshot() (scheduler.Snapshot, []*taskState) {
 	if free == 0 {
 		window = windowIdle
 	}
-	head := s.gate(s.ready.head(window))
+	head := s.gate(s.unpausedHead(window))
 	snap.Queue = make([]scheduler.QueuedTask, len(head))
 	for i, t := range head {
 		snap.Queue[i] = t.qt

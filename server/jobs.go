@@ -39,8 +39,8 @@ func (s *Server) applyTransitions(j *jobState, tr scheduler.Transitions, c *chan
 
 // setJobState records a job state change.
 func (s *Server) setJobState(j *jobState, state api.JobState, c *change) {
-	if api.JobState(j.rec.State) == state {
-		return
+	if api.JobState(j.rec.State) == state || j.paused() && !state.Terminal() {
+		return // a paused job stays PAUSED until it is resumed or over
 	}
 	j.rec.State = string(state)
 	if state.Terminal() {

@@ -109,7 +109,8 @@ func newJobState(rec store.JobRecord, tasks []store.TaskRecord) (*jobState, sche
 // entries at the head are dropped as the head is read, and the rest are
 // compacted away only when they pile up. A task pushed again while its
 // dead entry is still there revives that entry, which is in the right
-// place since a task's order never changes.
+// place unless the queue was marked for a sort since (resort: a job's
+// priority changed), and then the sort puts it right.
 type readyQueue struct {
 	tasks    []*taskState
 	unsorted bool
@@ -136,6 +137,10 @@ func (q *readyQueue) push(t *taskState) {
 	t.inQueue = true
 	q.tasks = append(q.tasks, t)
 }
+
+// resort marks the queue for one sort before its head is next read, after
+// the order of tasks already in it changed (a job's priority).
+func (q *readyQueue) resort() { q.unsorted = true }
 
 func (q *readyQueue) remove(t *taskState) {
 	if !t.queued {

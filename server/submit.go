@@ -18,6 +18,9 @@ func (s *Server) SubmitJob(ctx context.Context, p rest.Principal, spec api.JobSp
 	if len(spec.Tasks) == 0 {
 		return api.SubmitResponse{}, api.Invalid([]api.FieldError{{Field: "tasks", Message: "a job needs at least one task"}})
 	}
+	if err := s.checkPriority(p, spec.Priority); err != nil {
+		return api.SubmitResponse{}, err
+	}
 	if err := s.checkSubmission(p, spec); err != nil {
 		return api.SubmitResponse{}, err
 	}

@@ -1,6 +1,10 @@
 package main
 
-import "context"
+import (
+	"context"
+
+	"github.com/shrike-grid/shrike/api"
+)
 
 // jobCommand dispatches `shrike job ...`.
 func jobCommand(ctx context.Context, e *env, args []string) error {
@@ -12,6 +16,13 @@ func jobCommand(ctx context.Context, e *env, args []string) error {
 		{"logs", "print or follow a task's output", cmdJobLogs},
 		{"output", "download a job's output files", cmdJobOutput},
 		{"kill", "kill a job", cmdJobKill},
+		{"priority", "change a job's priority", cmdJobPriority},
 		{"wait", "wait until a job is over", cmdJobWait},
+		{"pause", "pause a job: none of its tasks starts until it is resumed", jobControlCmd("pause",
+			"Pause a job: none of its tasks starts until it is resumed; running ones go on.", (*api.Client).PauseJob)},
+		{"resume", "resume a paused job", jobControlCmd("resume", "Resume a paused job.", (*api.Client).ResumeJob)},
+		{"restart", "restart a job's failed tasks", jobControlCmd("restart",
+			"Restart a job's FAILED tasks (and those skipped because of them) with fresh\nattempt budgets.", (*api.Client).RestartFailed)},
+		{"task", "kill, restart, preempt or finish one task", cmdJobTask},
 	}, args)
 }

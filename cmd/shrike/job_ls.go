@@ -53,7 +53,7 @@ func cmdJobLs(ctx context.Context, e *env, args []string) error {
 // validJobState reports whether st is a job state.
 func validJobState(st api.JobState) bool {
 	switch st {
-	case api.JobPending, api.JobRunning, api.JobFinished, api.JobFailed, api.JobKilled:
+	case api.JobPending, api.JobRunning, api.JobPaused, api.JobFinished, api.JobFailed, api.JobKilled:
 		return true
 	}
 	return false
