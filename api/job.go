@@ -143,7 +143,26 @@ type TaskSpec struct {
 	// starts; OutputFiles pushed from it after it ends.
 	InputFiles  []FileTransfer `json:"input_files,omitempty"`
 	OutputFiles []FileTransfer `json:"output_files,omitempty"`
+	// OnTaskError is what a failure for good (no attempts left) does to the
+	// rest of the job: "" or OnErrorContinue, OnErrorCancelJob,
+	// OnErrorPauseJob. The parser fills in the job's default.
+	OnTaskError string `json:"on_task_error,omitempty"`
+	// RetryDelay is how long a failed attempt with attempts left waits
+	// before the task is queued again; RetryBackoff "exponential" doubles
+	// it per failure (capped at an hour).
+	RetryDelay   Duration `json:"retry_delay,omitempty"`
+	RetryBackoff string   `json:"retry_backoff,omitempty"`
+	// RetryElsewhere makes a retried task avoid the nodes it failed on.
+	RetryElsewhere bool `json:"retry_elsewhere,omitempty"`
 }
+
+// Values of TaskSpec.OnTaskError and RetryBackoff.
+const (
+	OnErrorContinue    = "continue"
+	OnErrorCancelJob   = "cancel_job"
+	OnErrorPauseJob    = "pause_job"
+	BackoffExponential = "exponential"
+)
 
 // Resources is what a task reserves on its node while it runs.
 type Resources struct {

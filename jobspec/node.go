@@ -25,6 +25,9 @@ type parser struct {
 	// set once they reach their bounds (see chargeCompile).
 	compiledBytes int
 	overCompile   bool
+	// taskRetry holds what each task says about failures, by index, for
+	// the job's defaults to be applied under.
+	taskRetry []retryPolicy
 }
 
 // errorf records a problem with the field at path. When n is known its line

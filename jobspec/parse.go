@@ -16,7 +16,8 @@ const (
 	MaxTasks         = 10000 // tasks in one job
 )
 
-var jobFields = []string{"name", "priority", "variables", "node_token", "walltime", "selection", "input_space", "output_space", "tasks"}
+var jobFields = []string{"name", "priority", "variables", "node_token", "walltime", "selection", "input_space", "output_space", "tasks",
+	"on_task_error", "retry_delay", "retry_backoff", "retry_elsewhere"}
 
 // Parse reads a job document, YAML or JSON, validates all of it and returns
 // the job in canonical form with defaults applied. It reports every problem
@@ -72,6 +73,7 @@ func (p *parser) job(n *yaml.Node) api.JobSpec {
 	if v := m["output_space"]; v != nil {
 		spec.OutputSpace = p.spaceRef("output_space", v)
 	}
+	jobRetry := p.retryPolicy("", m)
 	if v := m["tasks"]; v == nil {
 		p.errorf("tasks", n, "required field is missing")
 	} else {
@@ -84,6 +86,11 @@ func (p *parser) job(n *yaml.Node) api.JobSpec {
 		if spec.Tasks[i].Walltime == 0 {
 			spec.Tasks[i].Walltime = jobWalltime // the job's default
 		}
+		r := jobRetry
+		if i < len(p.taskRetry) {
+			r = r.over(p.taskRetry[i])
+		}
+		r.apply(&spec.Tasks[i])
 	}
 	applySelectionDefault(spec.Tasks, jobSelection)
 	return spec

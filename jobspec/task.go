@@ -11,6 +11,7 @@ import (
 var taskFields = []string{
 	"name", "command", "script", "lua", "env", "depends_on", "resources", "max_attempts", "walltime", "node_token",
 	"input_files", "output_files", "selection",
+	"on_task_error", "retry_delay", "retry_backoff", "retry_elsewhere",
 }
 
 // programFields are the ways to say what a task runs; exactly one is set.
@@ -72,6 +73,12 @@ func (p *parser) task(i int, n *yaml.Node) (api.TaskSpec, taskRefs) {
 	}
 	if v := m["selection"]; v != nil {
 		spec.Selection = p.selection(join(path, "selection"), v)
+	}
+	if r := p.retryPolicy(path, m); r != (retryPolicy{}) {
+		for len(p.taskRetry) <= i {
+			p.taskRetry = append(p.taskRetry, retryPolicy{})
+		}
+		p.taskRetry[i] = r
 	}
 	return spec, refs
 }

@@ -20,6 +20,7 @@ const (
 	tokenCarried
 	tokenMissing
 	accessDenied
+	failedHere
 )
 
 // eligibleOn tells whether t may run on n at all.
@@ -31,6 +32,8 @@ func eligibleOn(n *Node, t *QueuedTask) ineligibility {
 		return tokenMissing
 	case len(n.Access) > 0 && !mayUse(n.Access, t.User, t.Groups):
 		return accessDenied
+	case len(t.AvoidNodes) > 0 && slices.Contains(t.AvoidNodes, n.Name):
+		return failedHere
 	}
 	return eligible
 }
@@ -53,16 +56,24 @@ func mayUse(access []string, user string, groups []string) bool {
 // eligibilityKey groups tasks that see the same nodes: the shape cache is
 // kept per group.
 func eligibilityKey(t *QueuedTask) string {
-	if t.Token == "" && t.User == "" && t.Class == 0 {
+	if t.Token == "" && t.User == "" && t.Class == 0 && len(t.AvoidNodes) == 0 {
 		return ""
 	}
-	return t.Token + "\x00" + t.User + "\x00" + strconv.Itoa(t.Class)
+	key := t.Token + "\x00" + t.User + "\x00" + strconv.Itoa(t.Class)
+	if len(t.AvoidNodes) > 0 {
+		key += "\x00" + strings.Join(t.AvoidNodes, "\x00")
+	}
+	return key
 }
 
 // Messages of ineligible nodes.
 const (
 	msgTokenCarried = "carry node tokens the task does not request"
 	msgAccessDenied = "their node source does not let the job's owner use them"
+	msgFailedHere   = "the task failed there before (retry_elsewhere)"
+	// MsgFailedEverywhere is the reason of a task that must avoid every
+	// node it could use, having failed on each.
+	MsgFailedEverywhere = "failed on every eligible node"
 )
 
 func msgTokenMissing(token string) string { return "do not carry node token " + token }

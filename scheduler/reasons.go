@@ -53,6 +53,7 @@ type tally struct {
 	cpuMost, memMost int64
 	// Nodes the task may not use at all, and the token it requests.
 	tokenCarried, tokenMissing, accessDenied int
+	failedHere                               int
 	token                                    string
 	// scripts counts selection-script rejections by reason.
 	scripts map[string]int
@@ -76,6 +77,8 @@ func (t *tally) ineligible(e ineligibility, token string) {
 		t.token = token
 	case accessDenied:
 		t.accessDenied++
+	case failedHere:
+		t.failedHere++
 	}
 }
 
@@ -105,6 +108,13 @@ func (t tally) render(need shape, unavailable []Reason) []Reason {
 	}
 	if t.accessDenied > 0 {
 		out = append(out, Reason{Count: t.accessDenied, Message: msgAccessDenied})
+	}
+	if t.failedHere > 0 {
+		msg := msgFailedHere
+		if t.failedHere == t.eligibleCount() {
+			msg = MsgFailedEverywhere
+		}
+		out = append(out, Reason{Count: t.failedHere, Message: msg})
 	}
 	for msg, n := range t.scripts {
 		out = append(out, Reason{Count: n, Message: msg})
@@ -154,3 +164,8 @@ func unavailableReasons(nodes []Node) []Reason {
 func formatCPU(milli int64) string {
 	return strconv.FormatFloat(float64(milli)/1000, 'f', -1, 64)
 }
+
+// eligibleCount is how many counted nodes the task may use but for
+// retry_elsewhere: its tokens, access rights and selection scripts allow
+// them (those it failed on included).
+func (t *tally) eligibleCount() int { return t.noSlot + t.cpu + t.mem + t.failedHere }

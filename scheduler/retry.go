@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/shrike-grid/shrike/api"
 )
@@ -14,7 +15,9 @@ import (
 //   - succeeded: FINISHED. killed: KILLED, never retried.
 //   - failed, walltime, error (could not start): the failure counts; the
 //     task runs again while fewer than MaxAttempts attempts failed, else it
-//     FAILED. A MaxAttempts below 1 counts as 1.
+//     FAILED. A MaxAttempts below 1 counts as 1. A task that runs again
+//     waits RetryDelay first (Delay), doubled per earlier failure with
+//     ExponentialBackoff and capped at MaxRetryDelay.
 //
 // Reason explains the decision in words for events and the task's error.
 func Retry(a Attempt) RetryDecision {
@@ -36,8 +39,29 @@ func Retry(a Attempt) RetryDecision {
 	default:
 		d.Failures++
 		d.State, d.Reason = failure(a, d.Failures)
+		if d.State == api.TaskPending {
+			d.Delay = retryDelay(a, d.Failures)
+		}
 	}
 	return d
+}
+
+// MaxRetryDelay caps the wait before a retry, exponential backoff
+// included.
+const MaxRetryDelay = time.Hour
+
+// retryDelay is the wait after the failures-th failure.
+func retryDelay(a Attempt, failures int) time.Duration {
+	d := a.RetryDelay
+	if d <= 0 {
+		return 0
+	}
+	if a.ExponentialBackoff {
+		for i := 1; i < failures && d < MaxRetryDelay; i++ {
+			d *= 2
+		}
+	}
+	return min(d, MaxRetryDelay)
 }
 
 // failure decides after the failures-th failed attempt.

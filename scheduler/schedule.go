@@ -27,6 +27,9 @@ func Schedule(s Snapshot) Plan {
 	}
 	c := newCycle(s.Nodes)
 	c.classes = s.Classes
+	if slices.ContainsFunc(s.Queue, func(t QueuedTask) bool { return len(t.AvoidNodes) > 0 }) {
+		c.restricted = true // some tasks avoid the nodes they failed on
+	}
 	var plan Plan
 	for i, t := range queue {
 		if c.full() {

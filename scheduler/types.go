@@ -38,6 +38,9 @@ type QueuedTask struct {
 	// Class is 1 + the index in Snapshot.Classes of the task's selection
 	// scripts' verdicts; 0 when it has none.
 	Class int
+	// AvoidNodes are the nodes the task may not use: it failed there and
+	// asked to be retried elsewhere (retry_elsewhere).
+	AvoidNodes []string
 }
 
 // Class holds, for a group of tasks with the same selection scripts, the
@@ -129,6 +132,11 @@ type Attempt struct {
 	// explain the decision ("exit code 3; retrying (attempt 2 of 3)").
 	ExitCode int
 	Error    string
+	// RetryDelay is how long a failed attempt waits before the task is
+	// queued again; with ExponentialBackoff it doubles with each failure
+	// (RetryDelay × 2^(failures-1)), capped at MaxRetryDelay.
+	RetryDelay         time.Duration
+	ExponentialBackoff bool
 }
 
 // RetryDecision is the state a task moves to after an attempt ends.
@@ -137,4 +145,7 @@ type RetryDecision struct {
 	Failures   int           // updated counters
 	NodeLosses int
 	Reason     string // human text for events and the task's error field
+	// Delay is how long a PENDING task waits before it is queued again
+	// (0: at once). Node losses are retried at once.
+	Delay time.Duration
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/shrike-grid/shrike/api"
 	"github.com/shrike-grid/shrike/scheduler"
@@ -31,8 +32,9 @@ func (s *Server) applyTransitions(j *jobState, tr scheduler.Transitions, c *chan
 		c.taskEvent(t, t.rec.Error)
 	}
 	for _, i := range tr.Ready {
-		s.ready.push(j.tasks[i])
-		c.wake = true
+		if s.enqueue(j.tasks[i], now) {
+			c.wake = true
+		}
 	}
 	s.setJobState(j, tr.JobState, c)
 }
@@ -64,6 +66,8 @@ func (s *Server) endAttempt(t *taskState, r api.TaskResult, c *change) {
 	dec := scheduler.Retry(scheduler.Attempt{
 		Outcome: r.Outcome, Failures: t.rec.Failures, NodeLosses: t.rec.NodeLosses,
 		MaxAttempts: t.spec.MaxAttempts, ExitCode: r.ExitCode, Error: r.Error,
+		RetryDelay:         time.Duration(t.spec.RetryDelay),
+		ExponentialBackoff: t.spec.RetryBackoff == api.BackoffExponential,
 	})
 	s.applyRetry(t, dec, c)
 }
@@ -81,7 +85,11 @@ func (s *Server) loseAttempt(t *taskState, c *change, reason string) {
 	s.applyRetry(t, dec, c)
 }
 
+// applyRetry moves t to the state the retry policy decided, with the
+// task's failure handling: a retry waits out its delay and may avoid the
+// node it failed on; a task that failed for good applies on_task_error.
 func (s *Server) applyRetry(t *taskState, dec scheduler.RetryDecision, c *change) {
+	s.noteFailure(t, dec)
 	t.rec.State = string(dec.State)
 	t.rec.Failures = dec.Failures
 	t.rec.NodeLosses = dec.NodeLosses
@@ -96,6 +104,9 @@ func (s *Server) applyRetry(t *taskState, dec scheduler.RetryDecision, c *change
 	c.task(t)
 	c.taskEvent(t, dec.Reason)
 	s.track(t, c)
+	if dec.State == api.TaskFailed {
+		s.onTaskError(t, c)
+	}
 }
 
 // startTask builds the node's start message for t's current attempt.

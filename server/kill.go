@@ -23,6 +23,18 @@ func (s *Server) KillJob(ctx context.Context, p rest.Principal, id int64) error 
 		s.mu.Unlock()
 		return jobNotFound(id)
 	}
+	s.killJobTasks(j, "killed by "+p.Name, &c)
+	s.setJobState(j, api.JobKilled, &c)
+	s.seal(&c)
+	s.mu.Unlock()
+	return s.commitChange(&c)
+}
+
+// killJobTasks kills j's PENDING and RUNNING tasks: pending ones at once,
+// running ones marked KILLED and stopped on their nodes, keeping their
+// reservations until the nodes confirm. The caller sets the job's state.
+// Called with s.mu held.
+func (s *Server) killJobTasks(j *jobState, why string, c *change) {
 	now := s.now()
 	for _, t := range j.tasks {
 		switch api.TaskState(t.rec.State) {
@@ -34,16 +46,12 @@ func (s *Server) KillJob(ctx context.Context, p rest.Principal, id int64) error 
 			continue
 		}
 		t.rec.State = string(api.TaskKilled)
-		t.rec.Error = "killed by " + p.Name
+		t.rec.Error = why
 		t.rec.FinishedAt = timePtr(now)
 		c.task(t)
 		c.taskEvent(t, t.rec.Error)
-		j.dag.Set(t.rec.Index, api.TaskKilled) // the job is killed whatever follows
+		j.dag.Set(t.rec.Index, api.TaskKilled) // the job is over whatever follows
 	}
-	s.setJobState(j, api.JobKilled, &c)
-	s.seal(&c)
-	s.mu.Unlock()
-	return s.commitChange(&c)
 }
 
 // killUnindexed answers a kill for a job that is not in the index: either

@@ -180,9 +180,9 @@ func (s *Server) reconcileNode(n *rm.Node, running []api.TaskRef, now time.Time,
 			n.Allocate(k, allocFor(t, dispatched)) // re-attach (no-op if held)
 			continue
 		}
-		if _, held := n.Alloc(k); held {
-			continue // killed or stale, still winding down: keep its reservation
-		}
+		// Not wanted any more. One still held was killed (or preempted) and
+		// is winding down: it keeps its reservation, and the kill is asked
+		// again in case the first request was lost (a kill is idempotent).
 		kill = append(kill, ref)
 	}
 	for _, k := range n.Allocs() {

@@ -38,6 +38,9 @@ type taskState struct {
 	qt scheduler.QueuedTask
 	// sel is the task's compiled selection scripts (selectionOf).
 	sel *taskSel
+	// retryAt is when a failed attempt's retry_delay ends: until then the
+	// task is PENDING but kept out of the ready queue (errorpolicy.go).
+	retryAt time.Time
 }
 
 // selecting reports whether the task has selection scripts.

@@ -77,7 +77,7 @@ func (s *Server) GetJob(ctx context.Context, p rest.Principal, id int64) (api.Jo
 		}
 		view := jobView(j.rec, j.spec, tasks)
 		for i, t := range j.tasks {
-			if t.queued {
+			if t.queued || !t.retryAt.IsZero() { // waiting for a node or for its retry delay
 				for _, r := range t.unplaced {
 					view.Tasks[i].WaitingReasons = append(view.Tasks[i].WaitingReasons, api.Reason{Count: r.Count, Message: r.Message})
 				}

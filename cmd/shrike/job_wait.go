@@ -9,8 +9,14 @@ import (
 	"github.com/shrike-grid/shrike/api"
 )
 
-// waitPoll is how often waiting commands ask for the job; tests shorten it.
+// waitPoll is how often waiting commands ask for the job when the server
+// has no event stream; while they follow the job's events they ask only
+// on events and every waitResyncPolls polls. Tests shorten it.
 var waitPoll = time.Second
+
+// waitResyncPolls is how many polls pass between the reads of a job
+// whose events are followed, in case the stream stays silent.
+const waitResyncPolls = 30
 
 // cmdJobWait is `shrike job wait`.
 func cmdJobWait(ctx context.Context, e *env, args []string) error {
@@ -39,8 +45,9 @@ func cmdJobWait(ctx context.Context, e *env, args []string) error {
 	return waitForJob(ctx, e, c, id, *timeout, *asJSON)
 }
 
-// waitForJob polls job id until it is over (or timeout passes, if set),
-// prints the outcome, and returns the error that carries the exit code.
+// waitForJob follows job id's events (polling a server without them)
+// until it is over (or timeout passes, if set), prints the outcome, and
+// returns the error that carries the exit code.
 func waitForJob(ctx context.Context, e *env, c *api.Client, id int64, timeout time.Duration, asJSON bool) error {
 	if timeout > 0 {
 		var cancel context.CancelFunc
@@ -52,7 +59,8 @@ func waitForJob(ctx context.Context, e *env, c *api.Client, id int64, timeout ti
 	if !asJSON && e.stdoutIsTerminal() {
 		progress = bar.update
 	}
-	job, err := c.WaitJob(ctx, id, waitPoll, progress)
+	opts := api.WaitOptions{Poll: waitPoll, Resync: waitResyncPolls * waitPoll}
+	job, err := c.WaitJobEvents(ctx, id, opts, progress)
 	bar.finish()
 	if err != nil {
 		if timeout > 0 && errors.Is(err, context.DeadlineExceeded) {

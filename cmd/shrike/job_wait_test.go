@@ -1,13 +1,23 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shrike-grid/shrike/api"
 )
 
+// TestJobWaitExitCodes waits on a job that ends three ways, once woken by
+// the job's events and once polling a server without them.
 func TestJobWaitExitCodes(t *testing.T) {
 	tests := []struct {
 		final api.JobState
@@ -17,23 +27,92 @@ func TestJobWaitExitCodes(t *testing.T) {
 		{api.JobFailed, exitJobFailed},
 		{api.JobKilled, exitJobKilled},
 	}
-	for _, tc := range tests {
-		t.Run(string(tc.final), func(t *testing.T) {
+	for _, events := range []bool{true, false} {
+		for _, tc := range tests {
+			t.Run(fmt.Sprintf("%s/events=%t", tc.final, events), func(t *testing.T) {
+				c := newCLI(t)
+				id := c.submitAsAlice("w")
+				if events {
+					// The first read sees RUNNING; the event wakes the second.
+					c.fake.ScriptStates(id, api.JobRunning, tc.final)
+					c.fake.PublishEvent(api.Event{Kind: "job", JobID: id, State: string(tc.final)})
+				} else {
+					c.withoutEvents(http.StatusNotFound)
+					c.fake.ScriptStates(id, api.JobRunning, api.JobRunning, tc.final)
+				}
+				code, out, errOut := c.run("job", "wait", "1")
+				if code != tc.code {
+					t.Errorf("exit %d, want %d; stderr %q", code, tc.code, errOut)
+				}
+				if want := "Job 1 " + string(tc.final) + ": 1/1 tasks over.\n"; out != want {
+					t.Errorf("stdout %q, want %q", out, want)
+				}
+				if errOut != "" {
+					t.Errorf("stderr %q, want nothing", errOut)
+				}
+			})
+		}
+	}
+}
+
+// TestJobWaitWakesOnEvents waits with polling slowed to an hour: only the
+// published events can wake the command, which must then return.
+func TestJobWaitWakesOnEvents(t *testing.T) {
+	c := newCLI(t)
+	waitPoll = time.Hour
+	id := c.submitAsAlice("w")
+	// Bursts of events may wake one read: any read after the first ends it.
+	c.fake.ScriptStates(id, api.JobRunning, api.JobFinished)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out bytes.Buffer
+	done := make(chan int, 1)
+	go func() { done <- c.runTo(ctx, &out, io.Discard, "job", "wait", "1") }()
+	c.fake.PublishEvent(api.Event{Kind: "task", JobID: id, Task: "say", State: string(api.TaskRunning)})
+	c.fake.PublishEvent(api.Event{Kind: "job", JobID: id, State: string(api.JobFinished)})
+	select {
+	case code := <-done:
+		if code != exitOK || out.String() != "Job 1 FINISHED: 1/1 tasks over.\n" {
+			t.Errorf("exit %d, stdout %q; want 0 and FINISHED", code, out.String())
+		}
+	case <-time.After(time.Minute): // hang detector only
+		cancel()
+		<-done
+		t.Fatal("job wait did not return after the terminal event")
+	}
+}
+
+// TestJobWaitPollsWithoutEvents waits against a server whose event
+// stream answers an error status: the command polls as before.
+func TestJobWaitPollsWithoutEvents(t *testing.T) {
+	for _, status := range []int{http.StatusNotFound, http.StatusServiceUnavailable} {
+		t.Run(strconv.Itoa(status), func(t *testing.T) {
 			c := newCLI(t)
+			c.withoutEvents(status)
 			id := c.submitAsAlice("w")
-			c.fake.ScriptStates(id, api.JobRunning, api.JobRunning, tc.final)
+			c.fake.ScriptStates(id, api.JobPending, api.JobRunning, api.JobRunning, api.JobFailed)
 			code, out, errOut := c.run("job", "wait", "1")
-			if code != tc.code {
-				t.Errorf("exit %d, want %d; stderr %q", code, tc.code, errOut)
-			}
-			if want := "Job 1 " + string(tc.final) + ": 1/1 tasks over.\n"; out != want {
-				t.Errorf("stdout %q, want %q", out, want)
-			}
-			if errOut != "" {
-				t.Errorf("stderr %q, want nothing", errOut)
+			if code != exitJobFailed || out != "Job 1 FAILED: 1/1 tasks over.\n" {
+				t.Errorf("exit %d, stdout %q, stderr %q; want %d and FAILED", code, out, errOut, exitJobFailed)
 			}
 		})
 	}
+}
+
+// withoutEvents points the commands at a server like c's whose event
+// stream answers status, as an older server (404) or a broken one does.
+func (c *cli) withoutEvents(status int) {
+	c.t.Helper()
+	inner := c.srv.Config.Handler
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/v1/events" {
+			http.Error(w, http.StatusText(status), status)
+			return
+		}
+		inner.ServeHTTP(w, r)
+	}))
+	c.t.Cleanup(srv.Close)
+	c.vars[envAddr] = srv.URL
 }
 
 func TestJobWaitTimeout(t *testing.T) {
@@ -65,6 +144,7 @@ func TestJobWaitProgressBarOnATerminal(t *testing.T) {
 	c.terminal = true
 	id := c.submitAsAlice("w")
 	c.fake.ScriptStates(id, api.JobRunning, api.JobFinished)
+	c.fake.PublishEvent(api.Event{Kind: "job", JobID: id, State: string(api.JobFinished)})
 	out := c.mustRun("job", "wait", "1")
 	if !strings.Contains(out, "\r[") || !strings.Contains(out, "] 1/1 tasks finished") {
 		t.Errorf("stdout %q, want a progress bar", out)

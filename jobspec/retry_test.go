@@ -1,0 +1,89 @@
+package jobspec
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shrike-grid/shrike/api"
+)
+
+func TestParseRetryPolicy(t *testing.T) {
+	doc := `name: j
+on_task_error: cancel_job
+retry_delay: 30s
+retry_backoff: exponential
+retry_elsewhere: true
+tasks:
+  - name: inherits
+    script: run
+  - name: overrides
+    script: run
+    on_task_error: continue
+    retry_delay: 2m
+    retry_elsewhere: false
+  - name: pauses
+    script: run
+    on_task_error: pause_job
+`
+	spec, errs := Parse([]byte(doc))
+	if len(errs) > 0 {
+		t.Fatalf("Parse: %v", errs)
+	}
+	type policy struct {
+		onError   string
+		delay     api.Duration
+		backoff   string
+		elsewhere bool
+	}
+	want := []policy{
+		{api.OnErrorCancelJob, api.Duration(30 * time.Second), api.BackoffExponential, true},
+		{"", api.Duration(2 * time.Minute), api.BackoffExponential, false},
+		{api.OnErrorPauseJob, api.Duration(30 * time.Second), api.BackoffExponential, true},
+	}
+	for i, w := range want {
+		ts := spec.Tasks[i]
+		got := policy{ts.OnTaskError, ts.RetryDelay, ts.RetryBackoff, ts.RetryElsewhere}
+		if got != w {
+			t.Errorf("task %s: policy %+v, want %+v", ts.Name, got, w)
+		}
+	}
+}
+
+func TestParseRetryPolicyDefaults(t *testing.T) {
+	spec, errs := Parse([]byte(scriptTask()))
+	if len(errs) > 0 {
+		t.Fatalf("Parse: %v", errs)
+	}
+	ts := spec.Tasks[0]
+	if ts.OnTaskError != "" || ts.RetryDelay != 0 || ts.RetryBackoff != "" || ts.RetryElsewhere {
+		t.Errorf("task policy %+v, want none", ts)
+	}
+}
+
+func TestParseRetryPolicyErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		doc  string
+		want want
+	}{
+		{"unknown action", scriptTask("on_task_error: explode"), want{"tasks[0].on_task_error", `must be one of "continue", "cancel_job" or "pause_job", got "explode"`}},
+		{"job action not a string", "name: j\non_task_error: [a]\ntasks:\n  - name: t\n    script: run\n", want{"on_task_error", "must be a string"}},
+		{"bad delay", scriptTask("retry_delay: soon"), want{"tasks[0].retry_delay", "soon"}},
+		{"delay too long", scriptTask("retry_delay: 2h"), want{"tasks[0].retry_delay", "must be at most 1h"}},
+		{"zero delay", "name: j\nretry_delay: 0s\ntasks:\n  - name: t\n    script: run\n", want{"retry_delay", "must be more than 0"}},
+		{"unknown backoff", scriptTask("retry_backoff: linear"), want{"tasks[0].retry_backoff", `must be one of "exponential"`}},
+		{"elsewhere not a bool", scriptTask("retry_elsewhere: yes please"), want{"tasks[0].retry_elsewhere", "must be true or false"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, errs := Parse([]byte(tt.doc))
+			for _, e := range errs {
+				if e.Field == tt.want.field && strings.Contains(e.Message, tt.want.msg) {
+					return
+				}
+			}
+			t.Errorf("errors %v, want %s: %s", errs, tt.want.field, tt.want.msg)
+		})
+	}
+}
