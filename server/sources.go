@@ -276,6 +276,12 @@ func (s *Server) CreateSource(_ context.Context, p rest.Principal, spec api.Node
 	}
 	src := &source{spec: spec, status: api.SourceUndeployed, owner: p.Name, createdAt: s.now(), nextIndex: 1}
 	s.sources[spec.Name] = src
+	return s.storeSource(src, inf, pol, deploy, &c)
+}
+
+// storeSource deploys src with inf and pol (or closes inf), stores it and
+// returns its view once durable. Called with s.mu held; it releases it.
+func (s *Server) storeSource(src *source, inf infra.Infrastructure, pol policies.Policy, deploy bool, c *change) (api.NodeSource, error) {
 	if deploy {
 		s.deploy(src, inf, pol)
 	} else {
@@ -283,10 +289,10 @@ func (s *Server) CreateSource(_ context.Context, p rest.Principal, spec api.Node
 	}
 	c.m.Sources = append(c.m.Sources, src.record())
 	view := s.sourceView(src)
-	s.seal(&c)
+	s.seal(c)
 	s.mu.Unlock()
 	s.kickSources()
-	return view, s.commitChange(&c)
+	return view, s.commitChange(c)
 }
 
 // deploy starts a source's policy. Called with s.mu held.
@@ -449,17 +455,7 @@ func (s *Server) UpdateSource(_ context.Context, p rest.Principal, name string, 
 		return api.NodeSource{}, api.Invalid(errs)
 	}
 	src.spec = spec
-	if src.status == api.SourceDeployed {
-		s.deploy(src, inf, pol)
-	} else {
-		_ = inf.Close()
-	}
-	c.m.Sources = append(c.m.Sources, src.record())
-	view := s.sourceView(src)
-	s.seal(&c)
-	s.mu.Unlock()
-	s.kickSources()
-	return view, s.commitChange(&c)
+	return s.storeSource(src, inf, pol, src.status == api.SourceDeployed, &c)
 }
 
 // mergeParams returns base with upd applied: a value replaces, an empty
