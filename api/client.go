@@ -216,6 +216,23 @@ func (c *Client) TaskLog(ctx context.Context, jobID int64, task string, opts Log
 	return nil
 }
 
+// readJob reads job id into last and shows it to progress; done when the
+// job is over. When ctx is over, the error is ctx.Err().
+func (c *Client) readJob(ctx context.Context, id int64, last *Job, progress func(Job)) (done bool, err error) {
+	job, err := c.GetJob(ctx, id)
+	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return false, ctxErr
+		}
+		return false, err
+	}
+	*last = job
+	if progress != nil {
+		progress(job)
+	}
+	return job.State.Terminal(), nil
+}
+
 // WaitJob polls a job every poll (DefaultWaitPoll if 0) until its state is
 // terminal and returns it. progress, if not nil, sees every polled state.
 // When ctx ends first, WaitJob returns the last state seen and ctx.Err().
@@ -225,19 +242,8 @@ func (c *Client) WaitJob(ctx context.Context, id int64, poll time.Duration, prog
 	}
 	var last Job
 	for {
-		job, err := c.GetJob(ctx, id)
-		if err != nil {
-			if ctxErr := ctx.Err(); ctxErr != nil {
-				return last, ctxErr
-			}
+		if done, err := c.readJob(ctx, id, &last, progress); done || err != nil {
 			return last, err
-		}
-		last = job
-		if progress != nil {
-			progress(job)
-		}
-		if job.State.Terminal() {
-			return job, nil
 		}
 		t := time.NewTimer(poll)
 		select {

@@ -43,19 +43,8 @@ func (c *Client) WaitJobEvents(ctx context.Context, id int64, opts WaitOptions, 
 	following := false
 	var last Job
 	for {
-		job, err := c.GetJob(ctx, id)
-		if err != nil {
-			if ctxErr := ctx.Err(); ctxErr != nil {
-				return last, ctxErr
-			}
+		if done, err := c.readJob(ctx, id, &last, progress); done || err != nil {
 			return last, err
-		}
-		last = job
-		if progress != nil {
-			progress(job)
-		}
-		if job.State.Terminal() {
-			return job, nil
 		}
 		if !following {
 			// From Seq 0: events since the GetJob above are not missed.

@@ -182,13 +182,7 @@ func policyNames() []string {
 }
 
 // Infrastructures implements rest.Backend.
-func (s *Server) Infrastructures(context.Context) []api.KindInfo {
-	var out []api.KindInfo
-	for _, k := range infra.Kinds() {
-		out = append(out, api.KindInfo{Name: k.Name, Summary: k.Summary, Params: slices.Clone(k.Params)})
-	}
-	return out
-}
+func (s *Server) Infrastructures(context.Context) []api.KindInfo { return infra.Describe() }
 
 // Policies implements rest.Backend.
 func (s *Server) Policies(context.Context) []api.KindInfo {
