@@ -94,6 +94,10 @@ const (
 	TaskFailed   TaskState = "FAILED"
 	TaskSkipped  TaskState = "SKIPPED"
 	TaskKilled   TaskState = "KILLED"
+	// TaskInError: the task failed for good under on_task_error
+	// suspend_task; it is not over, and waits (its dependents too) until
+	// a user restarts it (task restart, job restart-failed) or kills it.
+	TaskInError TaskState = "IN_ERROR"
 )
 
 // Terminal reports whether the task is over.
@@ -113,10 +117,25 @@ type JobSpec struct {
 	// for the job, or "user:PATH" / "global:PATH" for a folder of the
 	// owner's USER space or of the GLOBAL space (PATH relative to that
 	// space, "" for all of it; see dataspace.ParseRef).
-	InputSpace  string     `json:"input_space,omitempty"`
-	OutputSpace string     `json:"output_space,omitempty"`
-	Tasks       []TaskSpec `json:"tasks"`
+	InputSpace  string `json:"input_space,omitempty"`
+	OutputSpace string `json:"output_space,omitempty"`
+	// Queue is the queue the job waits in ("" means DefaultQueue; the
+	// server stores the resolved name).
+	Queue string `json:"queue,omitempty"`
+	// DependsOnJobs are jobs that must FINISH before any task of this one
+	// starts; if one of them ends otherwise, this job's tasks are skipped.
+	DependsOnJobs []int64 `json:"depends_on_jobs,omitempty"`
+	// StartAt delays the job: none of its tasks starts before it.
+	StartAt *time.Time `json:"start_at,omitempty"`
+	// Parent is the job whose task submitted this one with its job-scoped
+	// token (0 for a job a user submitted). The server sets it; a job
+	// document cannot.
+	Parent int64      `json:"parent,omitempty"`
+	Tasks  []TaskSpec `json:"tasks"`
 }
+
+// DefaultQueue is the queue of jobs that name none.
+const DefaultQueue = "default"
 
 // TaskSpec is one task of a job. Exactly one of Command, Script and Lua is set.
 type TaskSpec struct {
@@ -154,6 +173,28 @@ type TaskSpec struct {
 	RetryBackoff string   `json:"retry_backoff,omitempty"`
 	// RetryElsewhere makes a retried task avoid the nodes it failed on.
 	RetryElsewhere bool `json:"retry_elsewhere,omitempty"`
+	// Replicate, when set, makes the task an array: Replicate.Count
+	// instances named NAME[i], each with SHRIKE_REPLICA (its value) and
+	// SHRIKE_REPLICA_INDEX (i). Tasks that depend on it wait for all of
+	// its instances.
+	Replicate *Replicate `json:"replicate,omitempty"`
+	// Nodes is how many nodes (slots) the task needs at once, all or
+	// nothing (0 or 1: one). The task runs on the first with SHRIKE_NODES
+	// and a nodes file; `shrike task exec` starts processes on the others.
+	Nodes int `json:"nodes,omitempty"`
+	// DistinctHosts puts each of a multi-node task's slots on a different
+	// host.
+	DistinctHosts bool `json:"distinct_hosts,omitempty"`
+}
+
+// Replicate describes an array task's instances: Values when set (Count
+// is then len(Values)), else the integers From, From+Step, ... (Count of
+// them).
+type Replicate struct {
+	Count  int      `json:"count"`
+	From   int      `json:"from,omitempty"`
+	Step   int      `json:"step,omitempty"`
+	Values []string `json:"values,omitempty"`
 }
 
 // Values of TaskSpec.OnTaskError and RetryBackoff.
@@ -161,6 +202,7 @@ const (
 	OnErrorContinue    = "continue"
 	OnErrorCancelJob   = "cancel_job"
 	OnErrorPauseJob    = "pause_job"
+	OnErrorSuspendTask = "suspend_task"
 	BackoffExponential = "exponential"
 )
 
@@ -211,6 +253,13 @@ type Job struct {
 	// Tasks is nil in listings; TaskCounts is set there instead.
 	Tasks      []Task            `json:"tasks,omitempty"`
 	TaskCounts map[TaskState]int `json:"task_counts,omitempty"`
+	Queue      string            `json:"queue,omitempty"`
+	// Parent is the job whose task submitted this one; Children the jobs
+	// this one's tasks submitted (in GET /jobs/{id} only).
+	Parent        int64      `json:"parent,omitempty"`
+	Children      []int64    `json:"children,omitempty"`
+	DependsOnJobs []int64    `json:"depends_on_jobs,omitempty"`
+	StartAt       *time.Time `json:"start_at,omitempty"`
 }
 
 // Task is the REST view of one task.
@@ -227,6 +276,13 @@ type Task struct {
 	// WaitingReasons says, for a task that is ready but has no node yet,
 	// why the last scheduling cycle placed it nowhere, counted by nodes.
 	WaitingReasons []Reason `json:"waiting_reasons,omitempty"`
+	// Replica is an array instance's SHRIKE_REPLICA value.
+	Replica string `json:"replica,omitempty"`
+	// Nodes are all the nodes of a running multi-node task, Node first.
+	Nodes []string `json:"nodes,omitempty"`
+	// HasResult is set when the task produced a result
+	// (GET /jobs/{id}/tasks/{task}/result).
+	HasResult bool `json:"has_result,omitempty"`
 }
 
 // Reason is one reason nodes gave for not taking a task, and how many

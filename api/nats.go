@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"time"
@@ -212,6 +213,25 @@ type StartTask struct {
 	// into the scratch directory before the task starts, outputs pushed
 	// after it ends (failed too).
 	Staging *Staging `json:"staging,omitempty"`
+	// APIURL and APIToken let the task call the REST API as its job
+	// (SHRIKE_ADDR and SHRIKE_TOKEN in its environment): submit child
+	// jobs, read results, exec on its other nodes. The token is valid
+	// while this attempt runs.
+	APIURL   string `json:"api_url,omitempty"`
+	APIToken string `json:"api_token,omitempty"`
+	// Nodes, for a multi-node task, are all its nodes, this one first
+	// (SHRIKE_NODES and the nodes file).
+	Nodes []string `json:"nodes,omitempty"`
+	// Hold is set on the other nodes of a multi-node task: the node keeps
+	// the slot for the attempt and runs nothing until told to (exec); the
+	// hold ends when the attempt is killed.
+	Hold bool `json:"hold,omitempty"`
+	// ParentResults are the results of the tasks this one depends on, by
+	// task name (Lua: the results table; other tasks: a JSON file named
+	// by SHRIKE_PARENT_RESULTS).
+	ParentResults map[string]json.RawMessage `json:"parent_results,omitempty"`
+	// ResultLimit is the largest result the task may produce, in bytes.
+	ResultLimit int64 `json:"result_limit,omitempty"`
 }
 
 // KillRequest asks a node to stop task attempts (SIGTERM to the process
@@ -258,6 +278,9 @@ type TaskResult struct {
 	// files from input; output_files[0]: 1 file to output"), for the task's
 	// events; failures are in Error.
 	Transfers string `json:"transfers,omitempty"`
+	// Result is the task's result: the Lua task's return value, or the
+	// JSON the task wrote to $SHRIKE_RESULT; nil for none.
+	Result json.RawMessage `json:"result,omitempty"`
 }
 
 // ReportBatch carries one or more results from a node.

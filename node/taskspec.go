@@ -121,10 +121,14 @@ func taskBaseEnv(environ []string) []string {
 // taskBaseEnv), then the task's variables, then the SHRIKE_* variables
 // (later entries win, so a task cannot override these).
 func (a *Agent) env(t api.StartTask) []string {
-	env := make([]string, 0, len(a.baseEnv)+len(t.Env)+6)
+	env := make([]string, 0, len(a.baseEnv)+len(t.Env)+8)
 	env = append(env, a.baseEnv...)
 	for k, v := range t.Env {
 		env = append(env, k+"="+v)
+	}
+	if t.APIToken != "" {
+		// The job-scoped token: shrike commands in the task act as its job.
+		env = append(env, "SHRIKE_ADDR="+t.APIURL, "SHRIKE_TOKEN="+t.APIToken)
 	}
 	return append(env,
 		"SHRIKE_JOB_ID="+strconv.FormatInt(t.JobID, 10),

@@ -12,6 +12,18 @@ type Principal struct {
 	Name   string
 	Role   string // api.RoleAdmin or api.RoleUser
 	Groups []string
+	// Scope is set when the caller is a running task using its job-scoped
+	// token (api.StartTask.APIToken): it acts as the job's owner, with the
+	// role of a user, on its own job and the jobs it submitted only.
+	Scope *TaskScope
+}
+
+// TaskScope is the running task attempt a job-scoped token belongs to.
+type TaskScope struct {
+	JobID   int64
+	TaskID  int64
+	Task    string
+	Attempt int
 }
 
 // IsAdmin reports whether the caller may see and act on everything.

@@ -19,6 +19,54 @@ type Snapshot struct {
 	Nodes []Node
 	// Classes are the selection verdicts of the queued tasks' classes.
 	Classes []Class
+	// Queues are the configured queues with their current usage; a task
+	// whose Queue is not listed is in an unlimited FIFO queue of weight 1.
+	Queues []Queue
+	// Running are the attempts running now (for backfill reservations,
+	// quotas and preemption).
+	Running []Running
+}
+
+// Queue is one queue's configuration and its state at snapshot time.
+type Queue struct {
+	Name string
+	// Weight is the queue's share against the other queues at the same
+	// priority (default 1).
+	Weight float64
+	// Backfill lets smaller tasks pass a blocked head task as long as
+	// they do not delay its reservation; without it the queue is strict
+	// FIFO (a task blocked for lack of resources blocks the queue).
+	Backfill bool
+	// Preemption lets a pending task of this queue that cannot be placed
+	// preempt running tasks of lower priority in the same queue.
+	Preemption bool
+	// Quotas; 0 means no limit. MilliCPU limits count CPUs in thousandths.
+	MaxRunning         int
+	MaxMilliCPU        int64
+	MaxRunningPerUser  int
+	MaxMilliCPUPerUser int64
+	// Usage is the queue's decayed usage and UserUsage each user's in it
+	// (see FairShare); they order the queues and users at equal priority.
+	Usage     float64
+	UserUsage map[string]float64
+}
+
+// Running is one attempt running now, as the scheduler sees it.
+type Running struct {
+	TaskID   int64
+	JobID    int64
+	Queue    string
+	User     string
+	Priority api.Priority
+	MilliCPU int64
+	Memory   int64
+	// Nodes are the nodes it occupies: one slot, MilliCPU and Memory on
+	// each (Nodes[0] runs it; more for a multi-node task).
+	Nodes []string
+	// Start is when it was placed; End when its walltime runs out (zero:
+	// no walltime, it may run for ever).
+	Start time.Time
+	End   time.Time
 }
 
 // QueuedTask is one eligible task attempt waiting for a node.
@@ -41,6 +89,15 @@ type QueuedTask struct {
 	// AvoidNodes are the nodes the task may not use: it failed there and
 	// asked to be retried elsewhere (retry_elsewhere).
 	AvoidNodes []string
+	// Queue is the job's queue ("" for api.DefaultQueue).
+	Queue string
+	// Walltime is the task's walltime (0: none), for backfill.
+	Walltime time.Duration
+	// Nodes is how many nodes the task needs at once (0 or 1: one), each
+	// with MilliCPU and Memory free; DistinctHosts puts them on different
+	// hosts (Node.Host).
+	Nodes         int
+	DistinctHosts bool
 }
 
 // Class holds, for a group of tasks with the same selection scripts, the
@@ -68,6 +125,9 @@ type Node struct {
 	// Access lists who may use the node ("*", "user:NAME",
 	// "group:NAME"); empty means everyone.
 	Access []string
+	// Host is the machine the node runs on (its facts' hostname; nodes
+	// of one machine share it), for distinct_hosts.
+	Host string
 }
 
 // Plan is the decision: where to start which task, and why the rest did
@@ -75,16 +135,30 @@ type Node struct {
 // current state before it commits it.
 type Plan struct {
 	Placements []Placement
+	// Preemptions are running attempts to stop and re-queue (not failed)
+	// so that a higher-priority task can start.
+	Preemptions []Preemption
 	// Unplaced lists, for each queued task that got no node, the reasons
 	// counted across nodes. Tasks not examined this cycle (everything was
 	// full) are listed with the single reason "no free node".
 	Unplaced []Unplaced
 }
 
-// Placement starts TaskID on Node.
+// Placement starts TaskID on Node; a multi-node task also holds a slot
+// (with its MilliCPU and Memory) on each of Others.
 type Placement struct {
 	TaskID int64
 	Node   string
+	Others []string
+}
+
+// Preemption stops running TaskID so that pending For can start; Reason
+// goes into the victim's events ("preempted by job 12 task render
+// (priority high, queue short)").
+type Preemption struct {
+	TaskID int64
+	For    int64
+	Reason string
 }
 
 // Unplaced explains why a task got no node.

@@ -133,6 +133,9 @@ func (s *Server) Authenticate(ctx context.Context, token string) (rest.Principal
 	if token == "" {
 		return rest.Principal{}, unauthorized
 	}
+	if strings.HasPrefix(token, taskTokenPrefix) {
+		return s.taskPrincipal(token)
+	}
 	h := hashToken(token)
 	now := s.now()
 	if p, ok := s.sessions.get(h, now); ok {

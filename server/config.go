@@ -88,6 +88,15 @@ type Config struct {
 	// may always go up to normal and get the highest level any of their
 	// groups allows; admins are not restricted.
 	PriorityMaxByGroup map[string]string `yaml:"priority_max_by_group"`
+	// Queues are the scheduler's queues; without any, one FIFO queue
+	// named api.DefaultQueue of weight 1 and no quotas.
+	Queues []QueueConfig `yaml:"queues"`
+	// FairShareHalfLife is how fast past usage is forgotten in fair share
+	// (docs/scheduling.md): usage from one half-life ago counts half.
+	FairShareHalfLife time.Duration `yaml:"fair_share_half_life"`
+	// ResultLimit is the largest task result (Lua return value or
+	// $SHRIKE_RESULT file) in bytes.
+	ResultLimit int64 `yaml:"result_limit"`
 
 	Logger *slog.Logger `yaml:"-"`
 }
@@ -113,7 +122,30 @@ func DefaultConfig() Config {
 		DeployTimeout:      5 * time.Minute,
 		SelectionTimeout:   5 * time.Second,
 		SelectionBackoff:   5 * time.Minute,
+		FairShareHalfLife:  24 * time.Hour,
+		ResultLimit:        1 << 20,
 	}
+}
+
+// QueueConfig is one queue of the scheduler (config key queues).
+type QueueConfig struct {
+	Name string `yaml:"name"`
+	// Weight is the queue's share against the others at equal priority
+	// (default 1).
+	Weight float64 `yaml:"weight"`
+	// Policy is "fifo" (default: a task blocked for resources blocks the
+	// queue) or "backfill" (smaller tasks may pass it when they do not
+	// delay its reservation).
+	Policy string `yaml:"policy"`
+	// Preemption lets pending tasks of the queue preempt its running
+	// tasks of lower priority.
+	Preemption bool `yaml:"preemption"`
+	// Quotas (0: none): running tasks and CPUs, for the whole queue and
+	// per user.
+	MaxRunning        int     `yaml:"max_running"`
+	MaxCPUs           float64 `yaml:"max_cpus"`
+	MaxRunningPerUser int     `yaml:"max_running_per_user"`
+	MaxCPUsPerUser    float64 `yaml:"max_cpus_per_user"`
 }
 
 // TestConfig returns a configuration with short intervals for tests, on

@@ -124,6 +124,7 @@ func (s *Server) startTask(t *taskState) api.StartTask {
 		Command: spec.Command, Script: spec.Script, Lua: spec.Lua, Env: env,
 		Walltime: spec.Walltime, KillGrace: api.Duration(s.cfg.KillGrace),
 		Staging: s.staging(t),
+		APIURL:  s.apiURL(), APIToken: s.taskToken(t),
 	}
 }
 

@@ -82,10 +82,7 @@ func (s *Server) staging(t *taskState) *api.Staging {
 			c.write |= capWriteGlobal
 		}
 	}
-	url := s.cfg.AdvertiseURL
-	if url == "" {
-		url = s.URL()
-	}
+	url := s.apiURL()
 	// The job's own spaces exist before its first task moves files.
 	for _, sp := range []string{api.SpaceInput, api.SpaceOutput} {
 		if _, err := s.jobSpace(t.rec.JobID, t.job.rec.Owner, &t.job.spec, sp); err != nil {
