@@ -16,20 +16,25 @@ func jobNotFound(id int64) error { return api.Errorf(api.CodeNotFound, "job %d n
 
 func visible(p rest.Principal, owner string) bool { return p.IsAdmin() || p.Name == owner }
 
-// jobView renders a job from its row, spec and task rows.
+// jobView renders a job from its row, spec and task rows (all of them:
+// fillTasks).
 func jobView(rec store.JobRecord, spec api.JobSpec, tasks []store.TaskRecord) api.Job {
 	j := api.Job{
 		ID: rec.ID, Name: rec.Name, State: api.JobState(rec.State), Owner: rec.Owner,
 		Priority: api.Priority(rec.Priority), SubmittedAt: rec.SubmittedAt, FinishedAt: rec.FinishedAt,
 		Variables: spec.Variables, Tasks: make([]api.Task, len(tasks)),
 	}
+	lay := &jobState{spec: spec, starts: layoutOf(&spec)}
+	total := lay.starts[len(lay.starts)-1]
 	for i, t := range tasks {
 		j.Tasks[i] = api.Task{
 			Name: t.Name, State: api.TaskState(t.State), Attempt: t.Attempt, Node: t.Node,
 			ExitCode: t.ExitCode, Error: t.Error, StartedAt: t.StartedAt, FinishedAt: t.FinishedAt,
 		}
-		if t.Index < len(spec.Tasks) {
-			j.Tasks[i].DependsOn = spec.Tasks[t.Index].DependsOn
+		if t.Index >= 0 && t.Index < total {
+			k, _ := lay.template(t.Index)
+			j.Tasks[i].DependsOn = spec.Tasks[k].DependsOn
+			j.Tasks[i].Replica = lay.replica(t.Index)
 		}
 	}
 	return j
@@ -61,6 +66,9 @@ func (s *Server) loadJob(ctx context.Context, p rest.Principal, id int64) (store
 	}
 	var spec api.JobSpec
 	if err := json.Unmarshal(rec.Spec, &spec); err != nil {
+		return rec, spec, nil, err
+	}
+	if tasks, err = fillTasks(rec, &spec, layoutOf(&spec), tasks); err != nil {
 		return rec, spec, nil, err
 	}
 	return rec, spec, tasks, nil
