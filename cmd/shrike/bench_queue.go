@@ -15,8 +15,8 @@ import (
 // benchQueueOptions are the knobs of `shrike bench-queue`.
 type benchQueueOptions struct {
 	tasks, perJob int
-	sync          string
-	jsonOut, keep bool
+	sync                   string
+	jsonOut, keep, restart bool
 }
 
 // runBenchQueue is `shrike bench-queue`: how much memory a server holding
@@ -32,7 +32,11 @@ measured alone) and submits, over REST, jobs of one array task each
 to each acknowledgment (p50, max), the whole submission's time, the
 server's RSS with everything queued (VmRSS after the submissions, and its
 peak VmHWM), its CPU seconds, and how long GET /jobs/{id} takes for one
-array job (the full task list) and the job listing.
+array job (the full task list) and the job listing. With --restart it then
+stops the server and starts it again on the same data, and prints how long
+it took to serve again with the backlog reloaded (PENDING instances have no
+row until their first change: the server rebuilds them from the jobs'
+documents) and its RSS after.
 
 Targets (issue 6): a job of 100,000 instances acknowledged in ≤ 1 s, and a
 server holding 1,000,000 queued tasks within 2 GiB of RSS.
@@ -50,6 +54,7 @@ Flags:
 	fs.StringVar(&o.sync, "sqlite-synchronous", "FULL", "server's SQLite synchronous mode (FULL or NORMAL)")
 	fs.BoolVar(&o.jsonOut, "json", false, "print the results as JSON")
 	fs.BoolVar(&o.keep, "keep", false, "keep the bench data dir")
+	fs.BoolVar(&o.restart, "restart", false, "then restart the server and measure the reload")
 	if err := fs.Parse(args); err != nil {
 		return usageErr(err)
 	}
@@ -83,6 +88,12 @@ type benchQueueResult struct {
 	ServerCPUSecs  float64        `json:"server_cpu_seconds"`
 	GetJobSeconds  float64        `json:"get_job_seconds"`
 	ListJobSeconds float64        `json:"list_jobs_seconds"`
+	// With --restart: from the stop of the first server to the second's
+	// first health answer, and the second's RSS once it answers.
+	RestartSeconds   float64 `json:"restart_seconds,omitempty"`
+	RestartRSS       int64   `json:"restart_rss_bytes,omitempty"`
+	RestartQueued    int     `json:"restart_queued,omitempty"`
+	RestartServerCPU float64 `json:"restart_server_cpu_seconds,omitempty"`
 }
 
 func (r benchQueueResult) print() {
@@ -95,6 +106,10 @@ func (r benchQueueResult) print() {
 		api.HumanBytes(r.ServerRSS), api.HumanBytes(r.ServerPeakRSS), float64(r.ServerPeakRSS)/float64(r.Tasks))
 	fmt.Printf("  server CPU:               %.2f s\n", r.ServerCPUSecs)
 	fmt.Printf("  GET /jobs/{id}:           %.2f s for %d tasks; job listing %.3f s\n", r.GetJobSeconds, r.PerJob, r.ListJobSeconds)
+	if r.RestartSeconds > 0 {
+		fmt.Printf("  restart:                  serving again after %.2f s with %d queued, RSS %s, CPU %.2f s\n",
+			r.RestartSeconds, r.RestartQueued, api.HumanBytes(r.RestartRSS), r.RestartServerCPU)
+	}
 }
 
 func benchQueueRun(o benchQueueOptions) (benchQueueResult, error) {
@@ -110,7 +125,7 @@ func benchQueueRun(o benchQueueOptions) (benchQueueResult, error) {
 	if err != nil {
 		return res, err
 	}
-	defer srv.stop()
+	defer func() { srv.stop() }() // the one running at the end
 	ctx := context.Background()
 	c := srv.client
 	var acks []time.Duration
@@ -157,5 +172,22 @@ func benchQueueRun(o benchQueueOptions) (benchQueueResult, error) {
 	}
 	res.ServerPeakRSS = srv.peakRSS()
 	res.ServerCPUSecs = srv.cpuSeconds()
+	if !o.restart {
+		return res, nil
+	}
+	t0 = time.Now()
+	srv.stop()
+	if srv, err = startBenchServer(dir, benchServerOptions{config: "sqlite_synchronous: " + o.sync + "\n"}); err != nil {
+		return res, err
+	}
+	res.RestartSeconds = time.Since(t0).Seconds()
+	res.RestartRSS = procStatusBytes(srv.cmd.Process.Pid, "VmRSS")
+	res.RestartServerCPU = srv.cpuSeconds()
+	if list, err = srv.client.ListJobs(ctx, api.ListJobsOptions{Limit: res.Jobs}); err != nil {
+		return res, err
+	}
+	for _, j := range list.Jobs {
+		res.RestartQueued += j.TaskCounts[api.TaskPending]
+	}
 	return res, nil
 }
