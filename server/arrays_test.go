@@ -145,8 +145,9 @@ func TestArrayInstanceRetriesAndFailure(t *testing.T) {
 	}
 }
 
-// TestArrayKill: killing a job kills its running and its pending
-// instances, whose rows were never written before, and the counts say so.
+// TestArrayKill: explain lists each pending instance; killing a job kills
+// its running and its pending instances, whose rows were never written
+// before, and the counts say so.
 func TestArrayKill(t *testing.T) {
 	g := startTestGrid(t, 1, 2)
 	ctx := context.Background()
@@ -166,6 +167,15 @@ func TestArrayKill(t *testing.T) {
 		}
 		return n == 2
 	})
+	ex, err := g.srv.ExplainJob(ctx, g.admin, resp.ID, "")
+	if err != nil || len(ex.Tasks) != 48 {
+		t.Fatalf("explain: %d tasks, %v; want the 48 pending instances", len(ex.Tasks), err)
+	}
+	for _, te := range ex.Tasks {
+		if !strings.HasPrefix(te.Task, "slow[") || te.Eligible != 0 {
+			t.Errorf("explain %s: eligible %d; want an instance of slow that no node can take now (both slots busy)", te.Task, te.Eligible)
+		}
+	}
 	if err := g.srv.KillJob(ctx, g.admin, resp.ID); err != nil {
 		t.Fatal(err)
 	}
