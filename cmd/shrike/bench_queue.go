@@ -14,7 +14,7 @@ import (
 
 // benchQueueOptions are the knobs of `shrike bench-queue`.
 type benchQueueOptions struct {
-	tasks, perJob int
+	tasks, perJob          int
 	sync                   string
 	jsonOut, keep, restart bool
 }
