@@ -329,3 +329,44 @@ func TestArraySpecChecks(t *testing.T) {
 		t.Errorf("ListJobs = %+v, %v; want nothing stored", list.Jobs, err)
 	}
 }
+
+// TestArrayRestartFailedInstance: an instance that failed for good skips
+// the array's dependents (through the array's barrier); restarting the
+// job's failed tasks reruns that instance alone, and once it finishes the
+// dependents run and the job finishes.
+func TestArrayRestartFailedInstance(t *testing.T) {
+	g := startTestGrid(t, 1, 4)
+	ctx := context.Background()
+	dir := t.TempDir()
+	resp, err := g.srv.SubmitJob(ctx, g.admin, api.JobSpec{Name: "restart", Tasks: []api.TaskSpec{
+		arrayTask("a", `echo "$SHRIKE_REPLICA" >> `+dir+`/runs
+if [ "$SHRIKE_REPLICA" = 1 ] && [ ! -e `+dir+`/fixed ]; then touch `+dir+`/fixed; exit 4; fi`, &api.Replicate{Count: 3, Step: 1}),
+		arrayTask("b", "true", &api.Replicate{Count: 2, Step: 1}, "a"),
+		arrayTask("c", "true", nil, "b"),
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	job := g.waitJob(t, resp.ID)
+	if job.State != api.JobFailed || !slices.Equal(tasksInState(job, api.TaskFailed), []string{"a[1]"}) ||
+		!slices.Equal(tasksInState(job, api.TaskSkipped), []string{"b[0]", "b[1]", "c"}) {
+		t.Fatalf("job = %s, failed %v, skipped %v; want FAILED, a[1] failed, b[0] b[1] c skipped",
+			job.State, tasksInState(job, api.TaskFailed), tasksInState(job, api.TaskSkipped))
+	}
+	if _, err := g.srv.RestartFailed(ctx, g.admin, resp.ID); err != nil {
+		t.Fatal(err)
+	}
+	job = g.waitJob(t, resp.ID)
+	if job.State != api.JobFinished || len(tasksInState(job, api.TaskFinished)) != 6 {
+		t.Fatalf("after restart: job = %s with %d tasks finished; want FINISHED, all 6", job.State, len(tasksInState(job, api.TaskFinished)))
+	}
+	runs, err := os.ReadFile(filepath.Join(dir, "runs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Fields(string(runs))
+	slices.Sort(got)
+	if !slices.Equal(got, []string{"0", "1", "1", "2"}) {
+		t.Errorf("instances of a ran %v; want 0 and 2 once, 1 twice", got)
+	}
+}
