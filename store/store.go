@@ -142,7 +142,7 @@ type JobStateUpdate struct {
 type TaskRecord struct {
 	ID      int64
 	JobID   int64
-	Index   int // position in the job document
+	Index   int // position in the job's tasks, an array's instances one after another
 	Name    string
 	State   string
 	Attempt int // how many times it was started
