@@ -7,6 +7,7 @@ import (
 
 	"github.com/shrike-grid/shrike/api"
 	"github.com/shrike-grid/shrike/rest"
+	"github.com/shrike-grid/shrike/scheduler"
 	"github.com/shrike-grid/shrike/store"
 )
 
@@ -75,23 +76,30 @@ func (s *Server) loadJob(ctx context.Context, p rest.Principal, id int64) (store
 }
 
 // GetJob implements rest.Backend. A job in the index also shows, for each
-// waiting task, why the last cycle placed it nowhere.
+// waiting task, why the last cycle placed it nowhere. Only the copy of its
+// records is made under s.mu: the view of a job of 100,000 instances is
+// built after, without holding up the scheduler. (A task's unplaced
+// reasons are replaced, never changed in place, so they are safe to read
+// after.)
 func (s *Server) GetJob(ctx context.Context, p rest.Principal, id int64) (api.Job, error) {
 	s.mu.Lock()
 	if j := s.jobs[id]; j != nil && visible(p, j.rec.Owner) {
+		rec, spec := j.rec, j.spec
 		tasks := make([]store.TaskRecord, len(j.tasks))
+		waiting := make([][]scheduler.Reason, len(j.tasks))
 		for i, t := range j.tasks {
 			tasks[i] = t.rec
-		}
-		view := jobView(j.rec, j.spec, tasks)
-		for i, t := range j.tasks {
 			if t.queued || !t.retryAt.IsZero() { // waiting for a node or for its retry delay
-				for _, r := range t.unplaced {
-					view.Tasks[i].WaitingReasons = append(view.Tasks[i].WaitingReasons, api.Reason{Count: r.Count, Message: r.Message})
-				}
+				waiting[i] = t.unplaced
 			}
 		}
 		s.mu.Unlock()
+		view := jobView(rec, spec, tasks)
+		for i, rs := range waiting {
+			for _, r := range rs {
+				view.Tasks[i].WaitingReasons = append(view.Tasks[i].WaitingReasons, api.Reason{Count: r.Count, Message: r.Message})
+			}
+		}
 		return view, nil
 	}
 	s.mu.Unlock()
