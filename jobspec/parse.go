@@ -156,5 +156,6 @@ func (p *parser) tasks(n *yaml.Node) []api.TaskSpec {
 		specs[i], refs[i] = p.task(i, it)
 	}
 	p.checkGraph(specs, refs)
+	p.checkInstances(n, specs)
 	return specs
 }

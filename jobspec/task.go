@@ -11,7 +11,7 @@ import (
 var taskFields = []string{
 	"name", "command", "script", "lua", "env", "depends_on", "resources", "max_attempts", "walltime", "node_token",
 	"input_files", "output_files", "selection",
-	"on_task_error", "retry_delay", "retry_backoff", "retry_elsewhere",
+	"on_task_error", "retry_delay", "retry_backoff", "retry_elsewhere", "replicate",
 }
 
 // programFields are the ways to say what a task runs; exactly one is set.
@@ -73,6 +73,9 @@ func (p *parser) task(i int, n *yaml.Node) (api.TaskSpec, taskRefs) {
 	}
 	if v := m["selection"]; v != nil {
 		spec.Selection = p.selection(join(path, "selection"), v)
+	}
+	if v := m["replicate"]; v != nil {
+		spec.Replicate = p.replicate(join(path, "replicate"), v)
 	}
 	if r := p.retryPolicy(path, m); r != (retryPolicy{}) {
 		for len(p.taskRetry) <= i {

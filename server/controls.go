@@ -157,17 +157,16 @@ func (s *Server) killTask(t *taskState, why string, c *change) {
 // others become PENDING. A job that was over runs again. Called with s.mu
 // held.
 func (s *Server) resetTasks(j *jobState, to map[int]api.TaskState, why string, c *change) {
-	deps := make([][]int, len(j.tasks))
-	trial := make([]api.TaskState, len(j.tasks))
+	trial := make([]api.TaskState, len(j.tasks), len(j.tasks)+len(j.spec.Tasks))
 	for i, t := range j.tasks {
-		deps[i], trial[i] = t.deps, api.TaskState(t.rec.State)
+		trial[i] = api.TaskState(t.rec.State)
 		if st, ok := to[i]; ok {
 			trial[i] = st
 		} else if trial[i] == api.TaskSkipped {
 			trial[i] = api.TaskPending
 		}
 	}
-	dag, tr := scheduler.NewDAG(deps, trial)
+	tr := j.newDAG(trial)
 	still := make(map[int]bool, len(tr.Skip))
 	for _, i := range tr.Skip {
 		still[i] = true
@@ -194,7 +193,6 @@ func (s *Server) resetTasks(j *jobState, to map[int]api.TaskState, why string, c
 		c.task(t)
 		c.taskEvent(t, info)
 	}
-	j.dag = dag
 	tr.Skip = nil // still SKIPPED in their records
 	if api.JobState(j.rec.State).Terminal() {
 		j.rec.State, j.rec.FinishedAt = "", nil // over no more: setJobState records the new state

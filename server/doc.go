@@ -12,6 +12,11 @@
 // rebuilt from the store; nodes re-register and report what they run, and
 // the server re-attaches those attempts or retries the ones that are gone.
 //
+// Arrays (arrays.go): a task with replicate stands for Count tasks of the
+// index, NAME[0] to NAME[Count-1], which share its spec; their store rows
+// are written on their first change, and the index rebuilds the missing
+// ones (still PENDING) from the job's spec at start.
+//
 // Lock order: Server.mu is the only mutex around job and node state. The
 // committer and NATS are never called with it held when the call can block.
 package server

@@ -227,8 +227,15 @@ func (s *Server) ExplainJob(ctx context.Context, p rest.Principal, id int64, nod
 	}
 	s.mu.Unlock()
 	_ = job
+	// An array's instances share their spec: judged once, not 100,000 times.
+	bySpec := map[*api.TaskSpec]api.TaskExplain{}
 	for i := range todo {
-		te := s.explainTask(ctx, &todo[i], nodes, false, now)
+		te, seen := bySpec[todo[i].spec]
+		if !seen {
+			te = s.explainTask(ctx, &todo[i], nodes, false, now)
+			bySpec[todo[i].spec] = te
+		}
+		te.Task = todo[i].name
 		switch {
 		case waitingDeps[i]:
 			te.Reasons = append([]api.Reason{{Count: 0, Message: "waiting for the tasks it depends on"}}, te.Reasons...)

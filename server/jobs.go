@@ -11,7 +11,7 @@ import (
 // track tells the job's DAG that t's record changed state, and applies
 // the consequences. Called with s.mu held, after t.rec.State was set.
 func (s *Server) track(t *taskState, c *change) {
-	s.applyTransitions(t.job, t.job.dag.Set(t.rec.Index, api.TaskState(t.rec.State)), c)
+	s.applyTransitions(t.job, t.job.settle(t.job.dag.Set(t.rec.Index, api.TaskState(t.rec.State))), c)
 }
 
 // applyTransitions applies DAG consequences to j: newly ready tasks join
@@ -119,6 +119,7 @@ func (s *Server) startTask(t *taskState) api.StartTask {
 	for k, v := range spec.Env {
 		env[k] = v
 	}
+	job.replicaEnv(t.rec.Index, env)
 	return api.StartTask{
 		TaskRef: t.ref(), JobName: job.spec.Name,
 		Command: spec.Command, Script: spec.Script, Lua: spec.Lua, Env: env,

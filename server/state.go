@@ -17,14 +17,19 @@ type jobState struct {
 	spec  api.JobSpec
 	tasks []*taskState
 	dag   *scheduler.DAG
+	// starts[k] is the index of spec task k's first task (arrays.go);
+	// barriers how many array barriers follow the tasks in the DAG.
+	starts   []int
+	barriers int
 }
 
-// taskState is one task of an indexed job.
+// taskState is one task of an indexed job. An array's instances share
+// their spec (and deps); keep it small, a job may hold 100,000 of them.
 type taskState struct {
 	rec    store.TaskRecord
 	job    *jobState
 	spec   *api.TaskSpec
-	deps   []int
+	deps   []int // the tasks it depends on, every instance of an array
 	queued bool
 	// inQueue is true while the ready queue's slice holds an entry for the
 	// task, live (queued) or dead (removed lazily).
@@ -59,35 +64,36 @@ func (t *taskState) ranOn(attempt int, node string) bool {
 
 func (t *taskState) queuedTask() scheduler.QueuedTask { return t.qt }
 
-// newJobState builds the index entry of a job from its records, with the
-// DAG transitions its current task states imply.
-func newJobState(rec store.JobRecord, tasks []store.TaskRecord) (*jobState, scheduler.Transitions, error) {
+// newJobState builds the index entry of a job from its records (the rows
+// not written yet are rebuilt: fillTasks), with the DAG transitions its
+// current task states imply. The task states of one job are allocated
+// together, in one slice.
+func newJobState(rec store.JobRecord, rows []store.TaskRecord) (*jobState, scheduler.Transitions, error) {
 	j := &jobState{rec: rec}
 	var none scheduler.Transitions
 	if err := json.Unmarshal(rec.Spec, &j.spec); err != nil {
 		return nil, none, fmt.Errorf("job %d: stored spec: %w", rec.ID, err)
 	}
 	j.rec.Spec = nil
-	if len(tasks) != len(j.spec.Tasks) {
-		return nil, none, fmt.Errorf("job %d: %d task rows for %d tasks in its spec", rec.ID, len(tasks), len(j.spec.Tasks))
+	j.starts = layoutOf(&j.spec)
+	tasks, err := fillTasks(rec, &j.spec, j.starts, rows)
+	if err != nil {
+		return nil, none, err
 	}
-	index := make(map[string]int, len(j.spec.Tasks))
-	for i, ts := range j.spec.Tasks {
-		index[ts.Name] = i
-	}
+	deps := depIndexes(&j.spec, j.starts)
 	j.tasks = make([]*taskState, len(tasks))
+	slab := make([]taskState, len(tasks))
 	for _, tr := range tasks {
 		if tr.Index < 0 || tr.Index >= len(tasks) || j.tasks[tr.Index] != nil {
 			return nil, none, fmt.Errorf("job %d: bad task index %d", rec.ID, tr.Index)
 		}
-		t := &taskState{rec: tr, job: j, spec: &j.spec.Tasks[tr.Index]}
+		k, _ := j.template(tr.Index)
+		t := &slab[tr.Index]
+		*t = taskState{rec: tr, job: j, spec: &j.spec.Tasks[k], deps: deps[k]}
 		t.qt = scheduler.QueuedTask{
 			TaskID: tr.ID, JobID: tr.JobID, Index: tr.Index, Name: tr.Name,
 			Priority: j.spec.Priority, MilliCPU: t.spec.Resources.MilliCPU(), Memory: int64(t.spec.Resources.Memory),
 			Token: t.spec.NodeToken, User: rec.Owner,
-		}
-		for _, d := range t.spec.DependsOn {
-			t.deps = append(t.deps, index[d])
 		}
 		if tr.Attempt > 0 {
 			t.nodes = make([]string, tr.Attempt)
@@ -95,14 +101,11 @@ func newJobState(rec store.JobRecord, tasks []store.TaskRecord) (*jobState, sche
 		}
 		j.tasks[tr.Index] = t
 	}
-	deps := make([][]int, len(j.tasks))
-	states := make([]api.TaskState, len(j.tasks))
+	states := make([]api.TaskState, len(j.tasks), len(j.tasks)+len(j.spec.Tasks))
 	for i, t := range j.tasks {
-		deps[i], states[i] = t.deps, api.TaskState(t.rec.State)
+		states[i] = api.TaskState(t.rec.State)
 	}
-	var trans scheduler.Transitions
-	j.dag, trans = scheduler.NewDAG(deps, states)
-	return j, trans, nil
+	return j, j.newDAG(states), nil
 }
 
 // readyQueue holds the tasks that wait for a node, in scheduler order.

@@ -18,6 +18,10 @@ func (s *Server) SubmitJob(ctx context.Context, p rest.Principal, spec api.JobSp
 	if len(spec.Tasks) == 0 {
 		return api.SubmitResponse{}, api.Invalid([]api.FieldError{{Field: "tasks", Message: "a job needs at least one task"}})
 	}
+	total, err := checkArrays(&spec)
+	if err != nil {
+		return api.SubmitResponse{}, err
+	}
 	if err := s.checkPriority(p, spec.Priority); err != nil {
 		return api.SubmitResponse{}, err
 	}
@@ -37,16 +41,23 @@ func (s *Server) SubmitJob(ctx context.Context, p rest.Principal, spec api.JobSp
 	s.nextJob++
 	jobID := s.nextJob
 	firstTask := s.nextTask + 1
-	s.nextTask += int64(len(spec.Tasks))
+	s.nextTask += int64(total)
 	s.mu.Unlock()
 
+	// The job holds the task IDs firstTask..firstTask+total-1; the rows of
+	// array instances are written on their first change (arrays.go).
 	jr := store.JobRecord{
 		ID: jobID, Name: spec.Name, Owner: p.Name, Priority: int(spec.Priority),
 		State: string(api.JobPending), Spec: data, SubmittedAt: now,
+		FirstTaskID: firstTask, TaskCount: total,
 	}
-	trs := make([]store.TaskRecord, len(spec.Tasks))
-	for i, ts := range spec.Tasks {
-		trs[i] = store.TaskRecord{ID: firstTask + int64(i), JobID: jobID, Index: i, Name: ts.Name, State: string(api.TaskPending)}
+	var trs []store.TaskRecord
+	e := 0
+	for _, ts := range spec.Tasks {
+		if ts.Replicate == nil {
+			trs = append(trs, store.TaskRecord{ID: firstTask + int64(e), JobID: jobID, Index: e, Name: ts.Name, State: string(api.TaskPending)})
+		}
+		e += ts.Instances()
 	}
 	j, trans, err := newJobState(jr, trs)
 	if err != nil {
@@ -69,7 +80,7 @@ func (s *Server) SubmitJob(ctx context.Context, p rest.Principal, spec api.JobSp
 	if err := s.commitChange(&c); err != nil {
 		return api.SubmitResponse{}, err
 	}
-	s.log.Debug("job submitted", "job", jobID, "owner", p.Name, "tasks", len(spec.Tasks))
+	s.log.Debug("job submitted", "job", jobID, "owner", p.Name, "tasks", total)
 	return api.SubmitResponse{ID: jobID, Warnings: s.submissionWarnings(ctx, p, spec)}, nil
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/shrike-grid/shrike/api"
 	"github.com/shrike-grid/shrike/rest"
+	"github.com/shrike-grid/shrike/scheduler"
 	"github.com/shrike-grid/shrike/store"
 )
 
@@ -16,20 +17,25 @@ func jobNotFound(id int64) error { return api.Errorf(api.CodeNotFound, "job %d n
 
 func visible(p rest.Principal, owner string) bool { return p.IsAdmin() || p.Name == owner }
 
-// jobView renders a job from its row, spec and task rows.
+// jobView renders a job from its row, spec and task rows (all of them:
+// fillTasks).
 func jobView(rec store.JobRecord, spec api.JobSpec, tasks []store.TaskRecord) api.Job {
 	j := api.Job{
 		ID: rec.ID, Name: rec.Name, State: api.JobState(rec.State), Owner: rec.Owner,
 		Priority: api.Priority(rec.Priority), SubmittedAt: rec.SubmittedAt, FinishedAt: rec.FinishedAt,
 		Variables: spec.Variables, Tasks: make([]api.Task, len(tasks)),
 	}
+	lay := &jobState{spec: spec, starts: layoutOf(&spec)}
+	total := lay.starts[len(lay.starts)-1]
 	for i, t := range tasks {
 		j.Tasks[i] = api.Task{
 			Name: t.Name, State: api.TaskState(t.State), Attempt: t.Attempt, Node: t.Node,
 			ExitCode: t.ExitCode, Error: t.Error, StartedAt: t.StartedAt, FinishedAt: t.FinishedAt,
 		}
-		if t.Index < len(spec.Tasks) {
-			j.Tasks[i].DependsOn = spec.Tasks[t.Index].DependsOn
+		if t.Index >= 0 && t.Index < total {
+			k, _ := lay.template(t.Index)
+			j.Tasks[i].DependsOn = spec.Tasks[k].DependsOn
+			j.Tasks[i].Replica = lay.replica(t.Index)
 		}
 	}
 	return j
@@ -63,27 +69,37 @@ func (s *Server) loadJob(ctx context.Context, p rest.Principal, id int64) (store
 	if err := json.Unmarshal(rec.Spec, &spec); err != nil {
 		return rec, spec, nil, err
 	}
+	if tasks, err = fillTasks(rec, &spec, layoutOf(&spec), tasks); err != nil {
+		return rec, spec, nil, err
+	}
 	return rec, spec, tasks, nil
 }
 
 // GetJob implements rest.Backend. A job in the index also shows, for each
-// waiting task, why the last cycle placed it nowhere.
+// waiting task, why the last cycle placed it nowhere. Only the copy of its
+// records is made under s.mu: the view of a job of 100,000 instances is
+// built after, without holding up the scheduler. (A task's unplaced
+// reasons are replaced, never changed in place, so they are safe to read
+// after.)
 func (s *Server) GetJob(ctx context.Context, p rest.Principal, id int64) (api.Job, error) {
 	s.mu.Lock()
 	if j := s.jobs[id]; j != nil && visible(p, j.rec.Owner) {
+		rec, spec := j.rec, j.spec
 		tasks := make([]store.TaskRecord, len(j.tasks))
+		waiting := make([][]scheduler.Reason, len(j.tasks))
 		for i, t := range j.tasks {
 			tasks[i] = t.rec
-		}
-		view := jobView(j.rec, j.spec, tasks)
-		for i, t := range j.tasks {
 			if t.queued || !t.retryAt.IsZero() { // waiting for a node or for its retry delay
-				for _, r := range t.unplaced {
-					view.Tasks[i].WaitingReasons = append(view.Tasks[i].WaitingReasons, api.Reason{Count: r.Count, Message: r.Message})
-				}
+				waiting[i] = t.unplaced
 			}
 		}
 		s.mu.Unlock()
+		view := jobView(rec, spec, tasks)
+		for i, rs := range waiting {
+			for _, r := range rs {
+				view.Tasks[i].WaitingReasons = append(view.Tasks[i].WaitingReasons, api.Reason{Count: r.Count, Message: r.Message})
+			}
+		}
 		return view, nil
 	}
 	s.mu.Unlock()

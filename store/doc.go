@@ -26,6 +26,15 @@
 // which allocates them in memory from MaxIDs at start, so many submissions
 // can share one transaction.
 //
+// A job holds the task IDs first_task_id to first_task_id+task_count-1
+// (task index i has ID first_task_id+i), but a task's row may be written on
+// its first change rather than with the job: the server does so for the
+// instances of arrays, so that a job of 100,000 instances commits one row,
+// not 100,000. A task without a row is PENDING and described by the job's
+// spec; MaxIDs counts the IDs held, TaskCounts counts the missing rows as
+// PENDING, and LoadActive and GetJob return the rows there are (the server
+// rebuilds the others).
+//
 // The server writes through one Committer (committer.go): the single writer
 // with group commit. Callers block in Commit until their mutation is durable;
 // meanwhile everything queued goes into the next transaction together, which
@@ -34,7 +43,8 @@
 //
 // # Schema
 //
-//	jobs     id PK, name, owner (idx), priority, state (idx), spec (JSON bytes), submitted_at, finished_at?
+//	jobs     id PK, name, owner (idx), priority, state (idx), spec (JSON bytes), submitted_at, finished_at?,
+//	         first_task_id, task_count
 //	tasks    id PK, job_id → jobs.id (ON DELETE CASCADE), idx, unique (job_id, idx),
 //	         name, state (idx), attempt, failures, node_losses, node, exit_code?,
 //	         error, dispatched_at?, started_at?, finished_at?
@@ -57,5 +67,6 @@
 // The schema is created and extended at open (migrate.go): gorm's
 // AutoMigrate adds tables, columns and indexes, and a step in the same
 // transaction fills the columns of older rows (a node stored before node
-// sources belongs to the "default" source).
+// sources belongs to the "default" source; a job stored before task_count
+// has a row for each of its tasks).
 package store

@@ -170,3 +170,62 @@ func columns(t *testing.T, path, table string) []string {
 	}
 	return out
 }
+
+// TestMigrateJobTaskRange: jobs stored before jobs.first_task_id and
+// jobs.task_count get their lowest task ID and their number of task rows,
+// so that a job written before arrays reads the same, and MaxIDs and
+// TaskCounts see what they saw.
+func TestMigrateJobTaskRange(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "jobs.db")
+	s, err := store.OpenSQLite(path, store.SQLiteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	err = s.Apply(ctx, store.Mutation{
+		Jobs: []store.JobRecord{{ID: 1, Name: "old", Owner: "a", State: "RUNNING", SubmittedAt: at},
+			{ID: 2, Name: "empty", Owner: "a", State: "PENDING", SubmittedAt: at}},
+		Tasks: []store.TaskRecord{{ID: 7, JobID: 1, Index: 0, Name: "x", State: "FINISHED"},
+			{ID: 8, JobID: 1, Index: 1, Name: "y", State: "PENDING"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// The schema of the release before: no task range on jobs.
+	db, err := sql.Open(sqlite.DriverName, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"ALTER TABLE jobs DROP COLUMN first_task_id", "ALTER TABLE jobs DROP COLUMN task_count"} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	_ = db.Close()
+
+	s, err = store.OpenSQLite(path, store.SQLiteOptions{})
+	if err != nil {
+		t.Fatalf("OpenSQLite(old jobs table): %v", err)
+	}
+	defer s.Close()
+	for _, c := range []struct {
+		id           int64
+		first, count int64
+	}{{1, 7, 2}, {2, 0, 0}} {
+		rec, _, err := s.GetJob(ctx, c.id)
+		if err != nil || rec.FirstTaskID != c.first || int64(rec.TaskCount) != c.count {
+			t.Errorf("job %d: first task %d, %d tasks, %v; want %d, %d", c.id, rec.FirstTaskID, rec.TaskCount, err, c.first, c.count)
+		}
+	}
+	counts, err := s.TaskCounts(ctx, []int64{1})
+	if err != nil || counts[1]["FINISHED"] != 1 || counts[1]["PENDING"] != 1 {
+		t.Errorf("TaskCounts = %v, %v; want 1 FINISHED and 1 PENDING", counts, err)
+	}
+	if _, taskID, err := s.MaxIDs(ctx); err != nil || taskID != 8 {
+		t.Errorf("MaxIDs task = %d, %v; want 8", taskID, err)
+	}
+}

@@ -25,6 +25,10 @@ type jobModel struct {
 	Spec        []byte
 	SubmittedAt time.Time `gorm:"not null"`
 	FinishedAt  *time.Time
+	// FirstTaskID and TaskCount say which task IDs the job holds, written
+	// or not yet (see JobRecord); migrate fills them for older rows.
+	FirstTaskID int64 `gorm:"not null;default:0"`
+	TaskCount   int   `gorm:"not null;default:0"`
 }
 
 func (jobModel) TableName() string { return "jobs" }
@@ -196,6 +200,7 @@ func jobToModel(r JobRecord) jobModel {
 	return jobModel{
 		ID: r.ID, Name: r.Name, Owner: r.Owner, Priority: r.Priority, State: r.State,
 		Spec: r.Spec, SubmittedAt: utc(r.SubmittedAt), FinishedAt: utcPtr(r.FinishedAt),
+		FirstTaskID: r.FirstTaskID, TaskCount: r.TaskCount,
 	}
 }
 
@@ -203,6 +208,7 @@ func jobFromModel(m jobModel) JobRecord {
 	return JobRecord{
 		ID: m.ID, Name: m.Name, Owner: m.Owner, Priority: m.Priority, State: m.State,
 		Spec: m.Spec, SubmittedAt: utc(m.SubmittedAt), FinishedAt: utcPtr(m.FinishedAt),
+		FirstTaskID: m.FirstTaskID, TaskCount: m.TaskCount,
 	}
 }
 

@@ -44,7 +44,17 @@ func (s *sqlStore) MaxIDs(ctx context.Context) (jobID, taskID int64, err error) 
 		if jerr := tx.Model(&jobModel{}).Select("COALESCE(MAX(id), 0)").Scan(&jobID).Error; jerr != nil {
 			return jerr
 		}
-		return tx.Model(&taskModel{}).Select("COALESCE(MAX(id), 0)").Scan(&taskID).Error
+		if terr := tx.Model(&taskModel{}).Select("COALESCE(MAX(id), 0)").Scan(&taskID).Error; terr != nil {
+			return terr
+		}
+		// IDs held for rows not written yet are taken too.
+		var held int64
+		if herr := tx.Model(&jobModel{}).Where("task_count > 0").
+			Select("COALESCE(MAX(first_task_id + task_count - 1), 0)").Scan(&held).Error; herr != nil {
+			return herr
+		}
+		taskID = max(taskID, held)
+		return nil
 	})
 	if err != nil {
 		return 0, 0, fmt.Errorf("store: max ids: %w", err)
@@ -142,7 +152,8 @@ func (s *sqlStore) ListJobs(ctx context.Context, q JobQuery) ([]JobRecord, int, 
 const countChunk = 5000
 
 // TaskCounts returns, per job, how many tasks are in each state, with one
-// GROUP BY query per countChunk IDs. Jobs without tasks (or unknown) are
+// GROUP BY query per countChunk IDs; the rows a job holds (TaskCount) but
+// has not written count as PENDING. Jobs without tasks (or unknown) are
 // absent from the map; reading their counts yields zeros.
 func (s *sqlStore) TaskCounts(ctx context.Context, jobIDs []int64) (map[int64]map[string]int, error) {
 	out := make(map[int64]map[string]int)
@@ -162,11 +173,30 @@ func (s *sqlStore) TaskCounts(ctx context.Context, jobIDs []int64) (map[int64]ma
 		if err != nil {
 			return nil, fmt.Errorf("store: task counts: %w", err)
 		}
+		written := make(map[int64]int, len(chunk))
 		for _, r := range rows {
 			if out[r.JobID] == nil {
 				out[r.JobID] = make(map[string]int)
 			}
 			out[r.JobID][r.State] = r.N
+			written[r.JobID] += r.N
+		}
+		var held []struct {
+			ID        int64
+			TaskCount int
+		}
+		err = s.r.WithContext(ctx).Model(&jobModel{}).Select("id, task_count").
+			Where("id IN ? AND task_count > 0", chunk).Scan(&held).Error
+		if err != nil {
+			return nil, fmt.Errorf("store: task counts: %w", err)
+		}
+		for _, h := range held {
+			if missing := h.TaskCount - written[h.ID]; missing > 0 {
+				if out[h.ID] == nil {
+					out[h.ID] = make(map[string]int)
+				}
+				out[h.ID][string(api.TaskPending)] += missing
+			}
 		}
 	}
 	return out, nil

@@ -22,15 +22,21 @@ type Store interface {
 	// Apply commits all mutations in one transaction: all or nothing.
 	Apply(ctx context.Context, muts ...Mutation) error
 
-	// MaxIDs returns the highest job and task IDs ever stored (0 when empty).
+	// MaxIDs returns the highest job and task IDs ever stored (0 when empty),
+	// counting the task IDs jobs hold for rows not written yet
+	// (JobRecord.TaskCount).
 	MaxIDs(ctx context.Context) (jobID, taskID int64, err error)
-	// LoadActive returns every non-terminal job with all its tasks, in job ID order.
+	// LoadActive returns every non-terminal job with all its written task
+	// rows, in job ID order (the caller rebuilds the missing ones: see
+	// JobRecord).
 	LoadActive(ctx context.Context) ([]JobRecord, []TaskRecord, error)
-	// GetJob returns one job and its tasks (by task index), or ErrNotFound.
+	// GetJob returns one job and its written task rows (by task index), or
+	// ErrNotFound.
 	GetJob(ctx context.Context, id int64) (JobRecord, []TaskRecord, error)
 	// ListJobs returns a page of jobs, newest first, and the total matching.
 	ListJobs(ctx context.Context, q JobQuery) ([]JobRecord, int, error)
-	// TaskCounts returns, per job, how many tasks are in each state.
+	// TaskCounts returns, per job, how many tasks are in each state; the
+	// rows a job holds but has not written yet count as PENDING.
 	TaskCounts(ctx context.Context, jobIDs []int64) (map[int64]map[string]int, error)
 
 	// ListNodes returns every known node.
@@ -114,6 +120,15 @@ type JobRecord struct {
 	Spec        []byte // api.JobSpec as JSON
 	SubmittedAt time.Time
 	FinishedAt  *time.Time
+	// FirstTaskID and TaskCount: the job's tasks have the IDs FirstTaskID
+	// to FirstTaskID+TaskCount-1, the task at index i ID FirstTaskID+i.
+	// A task's row may be written on its first change rather than with
+	// the job (the instances of an array: writing 100,000 rows would make
+	// a submission slow), so a task without a row is PENDING, never
+	// started, and fully described by the job's spec. TaskCount 0 means
+	// the job holds no IDs beyond its rows.
+	FirstTaskID int64
+	TaskCount   int
 }
 
 // JobStateUpdate changes a job's state.
@@ -127,7 +142,7 @@ type JobStateUpdate struct {
 type TaskRecord struct {
 	ID      int64
 	JobID   int64
-	Index   int // position in the job document
+	Index   int // position in the job's tasks, an array's instances one after another
 	Name    string
 	State   string
 	Attempt int // how many times it was started

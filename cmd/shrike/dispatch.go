@@ -21,6 +21,7 @@ func topCommands() []command {
 		{"dev", "run a server and local node agents in one process", roleCommand(runDev)},
 		{"bench", "measure scheduler and store throughput", roleCommand(runBench)},
 		{"bench-nodes", "measure the server holding many simulated heartbeating nodes", roleCommand(runBenchNodes)},
+		{"bench-queue", "measure the server holding a large backlog of queued array tasks", roleCommand(runBenchQueue)},
 		{"login", "log in to a server and save the token", cmdLogin},
 		{"logout", "end the session and forget the token", cmdLogout},
 		{"job", "submit, list, show, follow, kill and wait for jobs", jobCommand},

@@ -39,7 +39,14 @@ func (f *FakeBackend) SubmitJob(_ context.Context, p rest.Principal, spec api.Jo
 		Priority: spec.Priority, SubmittedAt: f.now, Variables: spec.Variables,
 	}
 	for _, t := range spec.Tasks {
-		job.Tasks = append(job.Tasks, api.Task{Name: t.Name, State: api.TaskPending, DependsOn: t.DependsOn})
+		if t.Replicate == nil {
+			job.Tasks = append(job.Tasks, api.Task{Name: t.Name, State: api.TaskPending, DependsOn: t.DependsOn})
+			continue
+		}
+		for i := range t.Replicate.Count { // an array's instances, as the server expands them
+			job.Tasks = append(job.Tasks, api.Task{Name: api.InstanceName(t.Name, i), State: api.TaskPending,
+				DependsOn: t.DependsOn, Replica: t.Replicate.Value(i)})
+		}
 	}
 	f.jobs[job.ID] = &fakeJob{job: job, spec: spec, logs: map[string]*fakeLog{}}
 	f.submitted = append(f.submitted, spec)

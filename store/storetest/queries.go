@@ -198,3 +198,43 @@ func testTaskCounts(t *testing.T, o Options) {
 		t.Errorf("TaskCounts(nil) = %v, %v; want empty", empty, err)
 	}
 }
+
+// testHeldTaskIDs: a job holds the task IDs FirstTaskID..+TaskCount-1
+// whether their rows are written or not. MaxIDs never hands them out
+// again, TaskCounts counts the missing rows as PENDING, and writing a row
+// later (its first change) leaves the counts right.
+func testHeldTaskIDs(t *testing.T, o Options) {
+	s := open(t, o)
+	ctx := context.Background()
+	array := job(5, "a", "RUNNING")
+	array.FirstTaskID, array.TaskCount = 1000, 500 // IDs 1000..1499, rows written on first change
+	apply(t, s, store.Mutation{
+		Jobs:  []store.JobRecord{job(3, "a", "RUNNING"), array},
+		Tasks: []store.TaskRecord{task(42, 3, 0, "RUNNING"), task(1000, 5, 0, "RUNNING"), task(1001, 5, 1, "FINISHED")},
+	})
+	jobID, taskID, err := s.MaxIDs(ctx)
+	if err != nil || jobID != 5 || taskID != 1499 {
+		t.Errorf("MaxIDs = %d, %d, %v; want 5, 1499 (held, not written), nil", jobID, taskID, err)
+	}
+	got, err := s.TaskCounts(ctx, []int64{5})
+	if err != nil {
+		t.Fatalf("TaskCounts: %v", err)
+	}
+	check(t, "counts", got, map[int64]map[string]int{5: {"RUNNING": 1, "FINISHED": 1, "PENDING": 498}})
+
+	apply(t, s, store.Mutation{Tasks: []store.TaskRecord{task(1499, 5, 499, "RUNNING")}})
+	got, err = s.TaskCounts(ctx, []int64{5})
+	if err != nil {
+		t.Fatalf("TaskCounts: %v", err)
+	}
+	check(t, "counts after a first change", got, map[int64]map[string]int{5: {"RUNNING": 2, "FINISHED": 1, "PENDING": 497}})
+
+	rec, tasks := getJob(t, s, 5)
+	if rec.FirstTaskID != 1000 || rec.TaskCount != 500 || len(tasks) != 3 {
+		t.Errorf("GetJob = first %d, count %d, %d rows; want 1000, 500, 3 rows", rec.FirstTaskID, rec.TaskCount, len(tasks))
+	}
+	jobs, _, err := s.LoadActive(ctx)
+	if err != nil || len(jobs) != 2 || jobs[1].FirstTaskID != 1000 || jobs[1].TaskCount != 500 {
+		t.Errorf("LoadActive = %+v, %v; want job 5 with its held IDs", jobs, err)
+	}
+}

@@ -42,6 +42,7 @@ func Run(t *testing.T, opts Options) {
 		{"ManyRowsInOneApply", testManyRows},
 		{"ConcurrentApply", testConcurrentApply},
 		{"MaxIDs", testMaxIDs},
+		{"HeldTaskIDs", testHeldTaskIDs},
 		{"LoadActive", testLoadActive},
 		{"GetJob", testGetJob},
 		{"ListJobs", testListJobs},
