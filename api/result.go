@@ -2,6 +2,8 @@ package api
 
 import (
 	"encoding/json"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -40,3 +42,26 @@ type ServerLogLine struct {
 // DefaultResultLimit is the largest result a task may produce when the
 // server does not say (StartTask.ResultLimit 0): 1 MiB.
 const DefaultResultLimit = 1 << 20
+
+// ServerLog answers GET /api/v1/jobs/{id}/server-logs.
+type ServerLog struct {
+	Lines []ServerLogLine `json:"lines"`
+}
+
+// FormatServerLog writes lines as text, one a line: the time (RFC 3339
+// in loc), the task and attempt when the line is about one
+// ("build#2"), and the message.
+func FormatServerLog(lines []ServerLogLine, loc *time.Location) string {
+	var b strings.Builder
+	for _, l := range lines {
+		b.WriteString(l.Time.In(loc).Format(time.RFC3339))
+		if l.Task != "" {
+			b.WriteString(" " + l.Task)
+			if l.Attempt > 0 {
+				b.WriteString("#" + strconv.Itoa(l.Attempt))
+			}
+		}
+		b.WriteString("  " + l.Message + "\n")
+	}
+	return b.String()
+}

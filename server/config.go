@@ -265,6 +265,9 @@ func (c *Config) Validate() error {
 	if c.DownNodeRetention < 0 {
 		errs = append(errs, errors.New("down_node_retention: must not be negative (0 keeps DOWN nodes)"))
 	}
+	if c.ResultLimit <= 0 {
+		errs = append(errs, errors.New("result_limit: must be positive (the largest task result, in bytes)"))
+	}
 	if c.KillGrace <= 0 {
 		errs = append(errs, errors.New("kill_grace: must be positive (it is the time between SIGTERM and SIGKILL)"))
 	}

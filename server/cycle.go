@@ -67,6 +67,7 @@ func (s *Server) cycle() {
 	for _, u := range plan.Unplaced {
 		if t := s.tasks[u.TaskID]; t != nil {
 			t.unplaced = u.Reasons
+			logWaiting(t, u.Reasons, &c)
 		}
 	}
 	s.seal(&c)
@@ -147,7 +148,8 @@ func (s *Server) place(pl scheduler.Placement, now time.Time, c *change) {
 		s.sel.dyn.consume(dynKey(ts.dynKey, n.Name))
 	}
 	s.ready.remove(t)
-	t.unplaced = nil
+	t.unplaced, t.waitLogged = nil, nil
+	s.dropResult(t, c)
 	t.rec.Attempt++
 	t.rec.State = string(api.TaskRunning)
 	t.rec.Node = n.Name

@@ -77,6 +77,7 @@ func (s *Server) GetJob(ctx context.Context, p rest.Principal, id int64) (api.Jo
 		}
 		view := jobView(j.rec, j.spec, tasks)
 		for i, t := range j.tasks {
+			view.Tasks[i].HasResult = t.hasResult
 			if t.queued || !t.retryAt.IsZero() { // waiting for a node or for its retry delay
 				for _, r := range t.unplaced {
 					view.Tasks[i].WaitingReasons = append(view.Tasks[i].WaitingReasons, api.Reason{Count: r.Count, Message: r.Message})
@@ -91,7 +92,11 @@ func (s *Server) GetJob(ctx context.Context, p rest.Principal, id int64) (api.Jo
 	if err != nil {
 		return api.Job{}, err
 	}
-	return jobView(rec, spec, tasks), nil
+	view := jobView(rec, spec, tasks)
+	if err := s.markResults(ctx, &view, tasks); err != nil {
+		return api.Job{}, err
+	}
+	return view, nil
 }
 
 // GetJobSpec implements rest.Backend.

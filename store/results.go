@@ -153,6 +153,16 @@ func (s *sqlStore) JobResults(ctx context.Context, jobID int64) ([]TaskResultRec
 	return resultsFromModels(rows), nil
 }
 
+// ResultTasks returns the IDs of a job's tasks that have a result.
+func (s *sqlStore) ResultTasks(ctx context.Context, jobID int64) ([]int64, error) {
+	var ids []int64
+	err := s.r.WithContext(ctx).Model(&taskResultModel{}).Where("job_id = ?", jobID).Order("task_id").Pluck("task_id", &ids).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: job %d result tasks: %w", jobID, err)
+	}
+	return ids, nil
+}
+
 // ActiveResults returns the results of the tasks of every non-terminal
 // job, by task ID.
 func (s *sqlStore) ActiveResults(ctx context.Context) ([]TaskResultRecord, error) {

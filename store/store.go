@@ -51,6 +51,8 @@ type Store interface {
 
 	// JobResults returns the results of a job's tasks, by task ID.
 	JobResults(ctx context.Context, jobID int64) ([]TaskResultRecord, error)
+	// ResultTasks returns the IDs of a job's tasks that have a result.
+	ResultTasks(ctx context.Context, jobID int64) ([]int64, error)
 	// ActiveResults returns the results of the tasks of every
 	// non-terminal job, by task ID.
 	ActiveResults(ctx context.Context) ([]TaskResultRecord, error)

@@ -35,6 +35,9 @@ func testTaskResults(t *testing.T, o Options) {
 	if err != nil || len(active) != 2 || active[0].TaskID != 10 || active[1].TaskID != 11 {
 		t.Errorf("active results: %+v, %v", active, err)
 	}
+	if ids, err := s.ResultTasks(ctx, 1); err != nil || len(ids) != 2 || ids[0] != 10 || ids[1] != 11 {
+		t.Errorf("result tasks of job 1: %v, %v", ids, err)
+	}
 	apply(t, s, store.Mutation{DeleteTaskResults: []int64{10, 99}})
 	got, _ = s.JobResults(ctx, 1)
 	check(t, "job 1 results after a deletion", got, []store.TaskResultRecord{{TaskID: 11, JobID: 1, Data: []byte(`"new"`)}})
