@@ -101,3 +101,28 @@ func TestServerLogs(t *testing.T) {
 	bob := h.fake.AddUser("bob", "bob-pw", api.RoleUser)
 	wantError(t, h.do("GET", path, bob, "", ""), http.StatusNotFound, api.CodeNotFound)
 }
+
+// TestTaskLogDoneTrailer: a read without follow ends with the trailer
+// X-Shrike-Done, false while the attempt may write more, true once all
+// of its output was sent.
+func TestTaskLogDoneTrailer(t *testing.T) {
+	h := newHarness(t, rest.Options{})
+	id := h.submit(validJob)
+	h.fake.AppendLog(id, "say", "hello\n")
+	read := func(query string) (string, string) {
+		resp := h.do("GET", fmt.Sprintf("/api/v1/jobs/%d/tasks/say/logs%s", id, query), h.alice, "", "")
+		body, _ := io.ReadAll(resp.Body)
+		return string(body), resp.Trailer.Get(api.TrailerLogDone)
+	}
+	if body, done := read(""); body != "hello\n" || done != "false" {
+		t.Errorf("running: %q, done %q", body, done)
+	}
+	h.fake.AppendLog(id, "say", "bye\n")
+	h.fake.EndLog(id, "say")
+	if body, done := read("?offset=6"); body != "bye\n" || done != "true" {
+		t.Errorf("over: %q, done %q", body, done)
+	}
+	if _, done := read("?follow=true"); done != "" {
+		t.Errorf("a followed read has the trailer %q", done)
+	}
+}
