@@ -14,7 +14,8 @@ const (
 	// when it is JSON, else stored as a JSON string of its text.
 	EnvResult = "SHRIKE_RESULT"
 	// EnvParentResults names a JSON file {"task": result, ...} with the
-	// results of the tasks this one depends on (those that have one).
+	// results of the tasks this one depends on (those that have one); it
+	// is set only when at least one has.
 	EnvParentResults = "SHRIKE_PARENT_RESULTS"
 	// EnvResultError names the file where the Lua runner explains why a
 	// Lua task failed (a Lua error, a return value that cannot be a

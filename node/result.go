@@ -28,14 +28,19 @@ const (
 // attempt's error.
 const maxErrorText = 2 << 10
 
-// resultEnv writes the parents' results into dir and returns the
-// variables that name the hand-over files.
+// resultEnv returns the variables that name the hand-over files, after
+// writing the parents' results into dir when there are any (only then is
+// $SHRIKE_PARENT_RESULTS set: the scratch of a task without them holds
+// nothing of Shrike's).
 func resultEnv(t api.StartTask, dir string) ([]string, error) {
-	parents := t.ParentResults
-	if parents == nil {
-		parents = map[string]json.RawMessage{}
+	env := []string{
+		api.EnvResult + "=" + filepath.Join(dir, resultFile),
+		api.EnvResultError + "=" + filepath.Join(dir, errorFile),
 	}
-	data, err := json.Marshal(parents)
+	if len(t.ParentResults) == 0 {
+		return env, nil
+	}
+	data, err := json.Marshal(t.ParentResults)
 	if err != nil {
 		return nil, fmt.Errorf("parent results: %w", err)
 	}
@@ -43,11 +48,7 @@ func resultEnv(t api.StartTask, dir string) ([]string, error) {
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		return nil, err
 	}
-	return []string{
-		api.EnvResult + "=" + filepath.Join(dir, resultFile),
-		api.EnvParentResults + "=" + path,
-		api.EnvResultError + "=" + filepath.Join(dir, errorFile),
-	}, nil
+	return append(env, api.EnvParentResults+"="+path), nil
 }
 
 // collectResult reads the result of an attempt that succeeded, if the

@@ -79,7 +79,7 @@ func TestTaskResults(t *testing.T) {
 		"failed task keeps no result": {task: task(28, `echo 1 > "$SHRIKE_RESULT"; exit 2`), outcome: api.OutcomeFailed},
 		"file parents": {task: withParents(task(29, `cp "$SHRIKE_PARENT_RESULTS" "$SHRIKE_RESULT"`)),
 			outcome: api.OutcomeSucceeded, result: `{"a":{"n":3,"names":["x","y"]},"b":"text"}`},
-		"file no parents": {task: task(30, `cat "$SHRIKE_PARENT_RESULTS" > "$SHRIKE_RESULT"`), outcome: api.OutcomeSucceeded, result: `{}`},
+		"file no parents": {task: task(30, `echo "${SHRIKE_PARENT_RESULTS-unset}" > "$SHRIKE_RESULT"`), outcome: api.OutcomeSucceeded, result: `"unset"`},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -96,5 +96,40 @@ func TestTaskResults(t *testing.T) {
 				t.Errorf("error %q does not contain %q", res.Error, tc.err)
 			}
 		})
+	}
+}
+
+// TestOutboxKeepsResults: a result survives the outbox's reopening (an
+// agent restart), and batches carry at most maxReportResults bytes of
+// results, at least one result each.
+func TestOutboxKeepsResults(t *testing.T) {
+	dir := t.TempDir()
+	o, err := openOutbox(dir, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := json.RawMessage(`"` + strings.Repeat("x", 3<<20) + `"`)
+	for id := int64(1); id <= 3; id++ {
+		r := result(id)
+		r.Result = big
+		if err := o.Add(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if b := o.batch(maxReportBatch); len(b) != 1 {
+		t.Errorf("a batch of 3 MiB results holds %d, want 1", len(b))
+	}
+	o.close()
+	o, err = openOutbox(dir, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.close()
+	got := o.batch(maxReportBatch)
+	if len(got) != 1 || got[0].TaskID != 1 || string(got[0].Result) != string(big) {
+		t.Errorf("after reopening: %d results, first %d with %d bytes of result", len(got), got[0].TaskID, len(got[0].Result))
+	}
+	if ids := o.Refs(); len(ids) != 3 {
+		t.Errorf("pending after reopening: %v", ids)
 	}
 }

@@ -167,6 +167,13 @@ func (s *Server) place(pl scheduler.Placement, now time.Time, c *change) {
 // ends that attempt with an error; a lost request is healed by the node's
 // next heartbeat (the attempt is missing there, so it is retried).
 func (s *Server) sendStart(node string, batch []api.StartTask) {
+	if parts, tooBig := splitStarts(batch); len(parts) != 1 || len(tooBig) > 0 {
+		s.refuseStarts(node, tooBig)
+		for _, part := range parts {
+			s.sendStart(node, part)
+		}
+		return
+	}
 	var reply api.CommandReply
 	err := s.request(api.SubjectCommand(node), api.Command{Start: &api.StartRequest{Tasks: batch}}, &reply)
 	if errors.Is(err, errNotConnected) {

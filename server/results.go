@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 
 	"github.com/shrike-grid/shrike/api"
@@ -167,4 +168,64 @@ func (s *Server) markResults(ctx context.Context, view *api.Job, tasks []store.T
 		view.Tasks[i].HasResult = slices.Contains(ids, t.ID)
 	}
 	return nil
+}
+
+// MaxResultLimit is the largest result_limit: results travel in NATS
+// messages (at most 8 MiB), a node's report and a dependent's start.
+const MaxResultLimit = 4 << 20
+
+// maxStartResults bounds the parents' results one start request carries,
+// so that it stays within a NATS message.
+const maxStartResults = 6 << 20
+
+// startResultBytes is the size of the parents' results in st.
+func startResultBytes(st api.StartTask) int {
+	n := 0
+	for _, r := range st.ParentResults {
+		n += len(r)
+	}
+	return n
+}
+
+// splitStarts cuts a node's batch of starts into requests that carry at
+// most maxStartResults of parents' results each; starts that carry more
+// on their own come back in tooBig. The common batch, without results,
+// is one part.
+func splitStarts(batch []api.StartTask) (parts [][]api.StartTask, tooBig []api.StartTask) {
+	var cur []api.StartTask
+	size := 0
+	for _, st := range batch {
+		n := startResultBytes(st)
+		switch {
+		case n > maxStartResults:
+			tooBig = append(tooBig, st)
+			continue
+		case len(cur) > 0 && size+n > maxStartResults:
+			parts = append(parts, cur)
+			cur, size = nil, 0
+		}
+		cur = append(cur, st)
+		size += n
+	}
+	if len(cur) > 0 {
+		parts = append(parts, cur)
+	}
+	return parts, tooBig
+}
+
+// refuseStarts ends attempts whose parents' results are too large to send
+// as errors, the way a node's refusal would.
+func (s *Server) refuseStarts(node string, starts []api.StartTask) {
+	if len(starts) == 0 {
+		return
+	}
+	now := s.now()
+	results := make([]api.TaskResult, len(starts))
+	for i, st := range starts {
+		results[i] = api.TaskResult{TaskRef: st.TaskRef, Outcome: api.OutcomeError, ExitCode: -1,
+			Error: fmt.Sprintf("the results of the tasks it depends on total %s, more than a start can carry (%s)",
+				api.HumanBytes(int64(startResultBytes(st))), api.HumanBytes(maxStartResults)),
+			StartedAt: now, FinishedAt: now}
+	}
+	s.applyResults(node, results)
 }

@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -219,5 +221,51 @@ func TestServerLogWaitingAndControls(t *testing.T) {
 		if !strings.Contains(all, want) {
 			t.Errorf("server log lacks %q:\n%s", want, all)
 		}
+	}
+}
+
+// TestSplitStarts: a node's batch is cut so that no request carries more
+// than maxStartResults of parents' results, and a start that carries more
+// on its own is set apart.
+func TestSplitStarts(t *testing.T) {
+	start := func(id int64, mib float64) api.StartTask {
+		st := api.StartTask{TaskRef: api.TaskRef{TaskID: id}}
+		if mib > 0 {
+			st.ParentResults = map[string]json.RawMessage{"p": json.RawMessage(strings.Repeat("1", int(mib*(1<<20))))}
+		}
+		return st
+	}
+	ids := func(sts []api.StartTask) []int64 {
+		var out []int64
+		for _, st := range sts {
+			out = append(out, st.TaskID)
+		}
+		return out
+	}
+	parts, tooBig := splitStarts([]api.StartTask{start(1, 0), start(2, 4), start(3, 3), start(4, 7), start(5, 0.001)})
+	var got [][]int64
+	for _, p := range parts {
+		got = append(got, ids(p))
+	}
+	if fmt.Sprint(got) != "[[1 2] [3 5]]" || fmt.Sprint(ids(tooBig)) != "[4]" {
+		t.Errorf("parts %v, too big %v; want [[1 2] [3 5]] and [4]", got, ids(tooBig))
+	}
+	if parts, tooBig := splitStarts([]api.StartTask{start(1, 0), start(2, 0)}); len(parts) != 1 || len(parts[0]) != 2 || tooBig != nil {
+		t.Errorf("a batch without results: %v, %v", parts, tooBig)
+	}
+}
+
+func TestConfigResultLimit(t *testing.T) {
+	for _, limit := range []int64{0, -1, MaxResultLimit + 1} {
+		c := TestConfig(t.TempDir())
+		c.ResultLimit = limit
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "result_limit") {
+			t.Errorf("result_limit %d: %v", limit, err)
+		}
+	}
+	c := TestConfig(t.TempDir())
+	c.ResultLimit = MaxResultLimit
+	if err := c.Validate(); err != nil {
+		t.Errorf("result_limit %d: %v", MaxResultLimit, err)
 	}
 }
