@@ -60,3 +60,29 @@ func TestResultsExample(t *testing.T) {
 		}
 	}
 }
+
+// TestLogsFollow: `shrike job logs -f` with the real binary prints a
+// task's output as it comes and returns once the attempt is over, on the
+// event stream of its job.
+func TestLogsFollow(t *testing.T) {
+	g := newGrid(t)
+	g.startNode("n1", 1)
+	g.waitNodes("n1")
+	id := g.submit(`
+name: follow
+tasks:
+  - name: talk
+    script: |
+      echo one
+      sleep 1
+      echo two
+`)
+	g.waitTask(id, "talk", api.TaskRunning, 30*time.Second)
+	out, code := g.cli("job", "logs", "-f", fmt.Sprint(id), "talk")
+	if code != 0 || out != "one\ntwo\n" {
+		t.Errorf("logs -f: exit %d, %q", code, out)
+	}
+	if job := g.wait(id, 30*time.Second); job.State != api.JobFinished {
+		t.Errorf("job %s", job.State)
+	}
+}
