@@ -5,6 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
+
+	"github.com/shrike-grid/shrike/api"
 )
 
 // cmdJobResult is `shrike job result`.
@@ -70,4 +73,18 @@ func cmdJobResult(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("the result of task %s is not JSON: %w", pos[1], err)
 	}
 	return printJSON(e.stdout, v)
+}
+
+// printResultNames names the tasks that have a result, under a job's
+// task table.
+func printResultNames(e *env, job api.Job) {
+	var names []string
+	for _, t := range job.Tasks {
+		if t.HasResult {
+			names = append(names, t.Name)
+		}
+	}
+	if len(names) > 0 {
+		fmt.Fprintf(e.stdout, "\nResults: %s (shrike job result %d)\n", strings.Join(names, ", "), job.ID)
+	}
 }

@@ -32,6 +32,9 @@ func TestJobResult(t *testing.T) {
 	if out := c.mustRun("job", "result", "--raw", "1", "say"); out != "done\n" {
 		t.Errorf("say --raw: %q", out)
 	}
+	if out := c.mustRun("job", "show", "1"); !strings.Contains(out, "\nResults: say (shrike job result 1)\n") {
+		t.Errorf("job show does not name the result:\n%s", out)
+	}
 	if out := c.mustRun("job", "show", "1", "--json"); !strings.Contains(out, `"has_result": true`) {
 		t.Errorf("job show --json has no has_result:\n%s", out)
 	}

@@ -54,6 +54,7 @@ func printJob(e *env, job api.Job) {
 	}
 	_ = tw.Flush()
 	printWaiting(e, job)
+	printResultNames(e, job)
 }
 
 // printWaiting explains, for each task waiting for a node, why none took it.
