@@ -190,8 +190,19 @@ func (c *Client) KillJob(ctx context.Context, id int64) (Job, error) {
 }
 
 // TaskLog copies a task's output to w. With Follow it keeps reading
-// until the attempt is over (or ctx ends); otherwise it copies what exists.
+// until the attempt is over (or ctx ends), waking on the job's events
+// (followTaskLog); otherwise it copies what exists.
 func (c *Client) TaskLog(ctx context.Context, jobID int64, task string, opts LogOptions, w io.Writer) error {
+	if opts.Follow {
+		return c.followTaskLog(ctx, jobID, task, opts, w)
+	}
+	_, err := c.readTaskLog(ctx, jobID, task, opts, w)
+	return err
+}
+
+// readTaskLog is one GET of a task's output, copied to w: what exists, or
+// with opts.Follow everything until the attempt is over.
+func (c *Client) readTaskLog(ctx context.Context, jobID int64, task string, opts LogOptions, w io.Writer) (logRead, error) {
 	q := url.Values{}
 	if opts.Follow {
 		q.Set("follow", "true")
@@ -204,16 +215,21 @@ func (c *Client) TaskLog(ctx context.Context, jobID int64, task string, opts Log
 	}
 	resp, err := c.send(ctx, http.MethodGet, jobPath(jobID)+"/tasks/"+url.PathEscape(task)+"/logs", q, nil)
 	if err != nil {
-		return err
+		return logRead{}, err
 	}
 	defer resp.Body.Close()
-	if _, err := io.Copy(w, resp.Body); err != nil {
+	var read logRead
+	read.attempt, _ = strconv.Atoi(resp.Header.Get(HeaderAttempt))
+	read.n, err = io.Copy(w, resp.Body)
+	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
-			return ctxErr
+			return read, ctxErr
 		}
-		return fmt.Errorf("reading the output of task %s: %w", task, err)
+		return read, fmt.Errorf("reading the output of task %s: %w", task, err)
 	}
-	return nil
+	// The trailer is there once the body was read to its end.
+	read.done, read.knowsDone = resp.Trailer.Get(TrailerLogDone) == "true", resp.Trailer.Get(TrailerLogDone) != ""
+	return read, nil
 }
 
 // readJob reads job id into last and shows it to progress; done when the

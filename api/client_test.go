@@ -316,7 +316,7 @@ func TestClientTaskLog(t *testing.T) {
 		}
 	})
 	var out strings.Builder
-	opts := LogOptions{Follow: true, Attempt: 2, Offset: 10}
+	opts := LogOptions{Attempt: 2, Offset: 10}
 	if err := NewClient(ts.URL, "t").TaskLog(context.Background(), 3, "a b", opts, &out); err != nil {
 		t.Fatalf("TaskLog: %v", err)
 	}
@@ -324,7 +324,7 @@ func TestClientTaskLog(t *testing.T) {
 		t.Errorf("output = %q", out.String())
 	}
 	got := ts.last()
-	want := url.Values{"follow": {"true"}, "attempt": {"2"}, "offset": {"10"}}
+	want := url.Values{"attempt": {"2"}, "offset": {"10"}}
 	if got.path != "/api/v1/jobs/3/tasks/a b/logs" || !reflect.DeepEqual(got.query, want) {
 		t.Errorf("request = %+v", got)
 	}

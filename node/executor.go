@@ -151,6 +151,10 @@ func (a *Agent) execute(at *attempt) api.TaskResult {
 		res.Outcome = api.OutcomeSucceeded
 	default:
 		res.Outcome = api.OutcomeFailed
+		res.Error = luaError(at)
+	}
+	if res.Outcome == api.OutcomeSucceeded {
+		collectResult(at, &res)
 	}
 	res.Transfers = strings.Join(at.transfers, "; ")
 	if at.spec.Staging != nil && len(at.spec.Staging.Outputs) > 0 && at.startPush() {
@@ -179,7 +183,11 @@ func (a *Agent) prepare(at *attempt, logFile *os.File) (*exec.Cmd, error) {
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = at.dir
-	cmd.Env = a.env(at.spec)
+	resEnv, err := resultEnv(at.spec, at.dir)
+	if err != nil {
+		return nil, fmt.Errorf("cannot write the parents' results: %w", err)
+	}
+	cmd.Env = append(a.env(at.spec), resEnv...)
 	cmd.Stdout = logFile
 	cmd.Stderr = logFile
 	cmd.SysProcAttr = taskSysProcAttr()

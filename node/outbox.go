@@ -23,6 +23,12 @@ import (
 // maxReportBatch is the most results sent in one ReportBatch.
 const maxReportBatch = 1000
 
+// maxReportResults bounds the task results (their JSON) in one
+// ReportBatch, so that a batch stays well within a NATS message (8 MiB on
+// the server); a batch holds at least one result, and results are at most
+// 4 MiB (the server's result_limit).
+const maxReportResults = 4 << 20
+
 // journalName is the outbox journal's file name in the outbox directory.
 const journalName = "results.journal"
 
@@ -324,11 +330,19 @@ func (o *outbox) Refs() []api.TaskRef {
 	return refs
 }
 
-// batch returns up to n pending results, oldest attempt first.
+// batch returns up to n pending results, oldest attempt first, with at
+// most maxReportResults bytes of task results (but at least one result).
 func (o *outbox) batch(n int) []api.TaskResult {
 	all := o.sorted()
 	if len(all) > n {
 		all = all[:n]
+	}
+	size := 0
+	for i, r := range all {
+		size += len(r.Result)
+		if i > 0 && size > maxReportResults {
+			return all[:i]
+		}
 	}
 	return all
 }

@@ -2,6 +2,7 @@ package rest
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/shrike-grid/shrike/api"
 	"github.com/shrike-grid/shrike/dataspace"
@@ -102,6 +103,15 @@ type Backend interface {
 	// TaskLog returns up to max bytes of a task's output from offset;
 	// attempt 0 means the latest attempt.
 	TaskLog(ctx context.Context, p Principal, jobID int64, task string, attempt int, offset int64, max int) (LogPage, error)
+	// JobResults returns the results of a job's tasks by task name; tasks
+	// without one are left out.
+	JobResults(ctx context.Context, p Principal, id int64) (api.JobResults, error)
+	// TaskResult returns one task's result (JSON); CodeNotFound, saying
+	// why, when the task has none.
+	TaskResult(ctx context.Context, p Principal, id int64, task string) (json.RawMessage, error)
+	// JobServerLogs returns the scheduler's own account of a job, the
+	// lines with Seq > after, oldest first.
+	JobServerLogs(ctx context.Context, p Principal, id int64, after int64) ([]api.ServerLogLine, error)
 
 	ListNodes(ctx context.Context, p Principal) ([]api.Node, error)
 	// GetNode returns a node with its facts and history; CodeNotFound if unknown.

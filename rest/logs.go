@@ -26,7 +26,9 @@ type logRequest struct {
 // taskLog answers GET /api/v1/jobs/:id/tasks/:task/logs?follow=&attempt=&offset=
 // with the task's output as text/plain. It writes the output that exists
 // page by page; with follow it keeps polling until the attempt is over and
-// all of its output was written, or the client goes away.
+// all of its output was written, or the client goes away. Without follow,
+// the trailer X-Shrike-Done says whether that was all of it (the client
+// follows with reads from where it stopped, woken by the job's events).
 func (s *server) taskLog(c *gin.Context) {
 	req, err := readLogRequest(c)
 	if err != nil {
@@ -45,6 +47,9 @@ func (s *server) taskLog(c *gin.Context) {
 	c.Header("Content-Type", "text/plain; charset=utf-8")
 	c.Header("X-Content-Type-Options", "nosniff")
 	c.Header("X-Shrike-Attempt", strconv.Itoa(page.Attempt))
+	if !req.follow {
+		c.Header("Trailer", api.TrailerLogDone)
+	}
 	c.Status(http.StatusOK)
 	c.Writer.WriteHeaderNow()
 	c.Writer.Flush()
@@ -56,13 +61,14 @@ func (s *server) taskLog(c *gin.Context) {
 			c.Writer.Flush()
 		}
 		req.offset = page.Next
-		if page.Done {
+		if page.Done || len(page.Data) == 0 && !req.follow {
+			if !req.follow {
+				c.Writer.Header().Set(api.TrailerLogDone, strconv.FormatBool(page.Done))
+			}
 			return
 		}
-		if len(page.Data) == 0 {
-			if !req.follow || !sleepCtx(ctx, s.logPoll) {
-				return
-			}
+		if len(page.Data) == 0 && !sleepCtx(ctx, s.logPoll) {
+			return
 		}
 		page, err = s.b.TaskLog(ctx, p, req.job, req.task, req.attempt, req.offset, logPageSize)
 		if err != nil {

@@ -94,6 +94,9 @@ func (s *server) routes(r *gin.Engine) {
 	authed.DELETE("/jobs/:id", s.killJob)
 	authed.PUT("/jobs/:id/priority", s.putJobPriority)
 	authed.GET("/jobs/:id/tasks/:task/logs", s.taskLog)
+	authed.GET("/jobs/:id/result", s.jobResults)
+	authed.GET("/jobs/:id/tasks/:task/result", s.taskResult)
+	authed.GET("/jobs/:id/server-logs", s.jobServerLogs)
 	s.controlRoutes(authed)
 	for _, space := range []string{api.SpaceInput, api.SpaceOutput} {
 		authed.GET("/jobs/:id/"+space, s.jobSpaceGet(space))

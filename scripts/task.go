@@ -2,6 +2,7 @@ package scripts
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,8 @@ import (
 	"syscall"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/shrike-grid/shrike/api"
 )
 
 // TaskError is a Lua task that failed: a syntax or runtime error, with the
@@ -44,10 +47,19 @@ var taskLibs = []struct {
 // ends the whole process: run untrusted or long-lived tasks in a child
 // process (RunTaskFile).
 func RunTask(ctx context.Context, src string, stdout, stderr io.Writer) error {
-	return runTask(ctx, "task.lua", src, stdout, stderr)
+	_, err := runTask(ctx, "task.lua", src, nil, stdout, stderr)
+	return err
 }
 
-func runTask(ctx context.Context, name, src string, stdout, stderr io.Writer) error {
+// RunTaskResult is RunTask with results: the script sees parents (task
+// name → result) as the global table `results`, and its return value is
+// returned as JSON (see EncodeResult; nil for none). A return value that
+// cannot be encoded is a *ResultError.
+func RunTaskResult(ctx context.Context, src string, parents map[string]json.RawMessage, stdout, stderr io.Writer) (json.RawMessage, error) {
+	return runTask(ctx, "task.lua", src, parents, stdout, stderr)
+}
+
+func runTask(ctx context.Context, name, src string, parents map[string]json.RawMessage, stdout, stderr io.Writer) (json.RawMessage, error) {
 	L := lua.NewState(lua.Options{SkipOpenLibs: true})
 	defer L.Close()
 	for _, lib := range taskLibs {
@@ -61,24 +73,29 @@ func runTask(ctx context.Context, name, src string, stdout, stderr io.Writer) er
 		iolib.RawSetString("stdout", streamTable(L, stdout))
 		iolib.RawSetString("stderr", streamTable(L, stderr))
 	}
+	results, err := resultsTable(L, parents)
+	if err != nil {
+		return nil, fmt.Errorf("parent results: %w", err)
+	}
+	L.SetGlobal("results", results)
 	L.SetContext(ctx)
 
 	fn, err := L.Load(strings.NewReader(src), name)
 	if err == nil {
 		L.Push(fn)
-		err = L.PCall(0, lua.MultRet, nil)
+		err = L.PCall(0, 1, nil)
 	}
 	if err == nil {
-		return nil
+		return EncodeResult(L.Get(-1))
 	}
 	if ctx.Err() != nil {
-		return ctx.Err()
+		return nil, ctx.Err()
 	}
 	var apiErr *lua.ApiError
 	if errors.As(err, &apiErr) {
-		return &TaskError{Message: apiErr.Object.String(), Traceback: apiErr.StackTrace}
+		return nil, &TaskError{Message: apiErr.Object.String(), Traceback: apiErr.StackTrace}
 	}
-	return &TaskError{Message: err.Error()}
+	return nil, &TaskError{Message: err.Error()}
 }
 
 // printTo is Lua's print writing to w: arguments converted with tostring,
@@ -147,24 +164,57 @@ func writeTo(w io.Writer, first int) lua.LGFunction {
 // stdout and stderr, stopping it on SIGTERM or SIGINT. It returns the exit
 // code for `shrike node run-lua FILE`: 0 on success, 1 if the file cannot
 // be read, the script fails or it was interrupted (the message is written
-// to stderr).
+// to stderr, and to the file named by $SHRIKE_RESULT_ERROR if set).
+//
+// Results: the parents' results are read from the file named by
+// $SHRIKE_PARENT_RESULTS (the global `results`; empty without it), and
+// the script's return value, when not nil, is written as JSON to the file
+// named by $SHRIKE_RESULT.
 func RunTaskFile(path string) int {
-	src, err := os.ReadFile(path)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "lua: %v\n", err)
-		return 1
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
-	err = runTask(ctx, path, string(src), os.Stdout, os.Stderr)
+	err := runTaskFile(path)
 	if err == nil {
 		return 0
 	}
+	msg := "lua: " + err.Error()
 	var te *TaskError
 	if errors.As(err, &te) && te.Traceback != "" {
-		fmt.Fprintf(os.Stderr, "lua: %s\n%s\n", te.Message, te.Traceback)
+		fmt.Fprintf(os.Stderr, "%s\n%s\n", msg, te.Traceback)
 	} else {
-		fmt.Fprintf(os.Stderr, "lua: %v\n", err)
+		fmt.Fprintln(os.Stderr, msg)
+	}
+	if errPath := os.Getenv(api.EnvResultError); errPath != "" {
+		_ = os.WriteFile(errPath, []byte(msg), 0o600)
 	}
 	return 1
+}
+
+func runTaskFile(path string) error {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var parents map[string]json.RawMessage
+	if p := os.Getenv(api.EnvParentResults); p != "" {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return fmt.Errorf("parent results: %w", err)
+		}
+		if err := json.Unmarshal(data, &parents); err != nil {
+			return fmt.Errorf("parent results %s: %w", p, err)
+		}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	result, err := runTask(ctx, path, string(src), parents, os.Stdout, os.Stderr)
+	if err != nil || result == nil {
+		return err
+	}
+	out := os.Getenv(api.EnvResult)
+	if out == "" {
+		return nil // run by hand: nowhere to put it
+	}
+	if err := os.WriteFile(out, result, 0o600); err != nil {
+		return fmt.Errorf("writing the result: %w", err)
+	}
+	return nil
 }

@@ -265,6 +265,9 @@ func (c *Config) Validate() error {
 	if c.DownNodeRetention < 0 {
 		errs = append(errs, errors.New("down_node_retention: must not be negative (0 keeps DOWN nodes)"))
 	}
+	if c.ResultLimit <= 0 || c.ResultLimit > MaxResultLimit {
+		errs = append(errs, fmt.Errorf("result_limit: must be positive and at most %d (4 MiB): results travel in NATS messages; use output files for data", MaxResultLimit))
+	}
 	if c.KillGrace <= 0 {
 		errs = append(errs, errors.New("kill_grace: must be positive (it is the time between SIGTERM and SIGKILL)"))
 	}

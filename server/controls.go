@@ -51,6 +51,7 @@ func (s *Server) PauseJob(ctx context.Context, p rest.Principal, id int64) (api.
 		j.rec.State = string(api.JobPaused)
 		c.m.JobStates = append(c.m.JobStates, storeJobState(j))
 		c.jobEvent(j)
+		c.logJob(id, "", 0, "paused by "+p.Name)
 		return nil
 	})
 }
@@ -62,6 +63,7 @@ func (s *Server) ResumeJob(ctx context.Context, p rest.Principal, id int64) (api
 		if !j.paused() {
 			return api.Errorf(api.CodeConflict, "job %d is not paused (it is %s)", id, j.rec.State)
 		}
+		c.logJob(id, "", 0, "resumed by "+p.Name)
 		j.rec.State = "" // setJobState records the state the DAG says
 		s.setJobState(j, j.dag.JobState(), c)
 		c.wake = true
@@ -229,6 +231,10 @@ func (s *Server) controlJob(ctx context.Context, p rest.Principal, id int64, rev
 			if !revive {
 				return api.Job{}, api.Errorf(api.CodeConflict, "job %d is already %s", id, rec.State)
 			}
+			results, err := s.store.JobResults(ctx, id)
+			if err != nil {
+				return api.Job{}, fmt.Errorf("job %d: %w", id, err)
+			}
 			s.mu.Lock()
 			if s.jobs[id] != nil {
 				s.mu.Unlock()
@@ -242,6 +248,7 @@ func (s *Server) controlJob(ctx context.Context, p rest.Principal, id int64, rev
 			for _, t := range j.tasks {
 				s.tasks[t.rec.ID] = t
 			}
+			s.restoreResults(results)
 		}
 		if !visible(p, j.rec.Owner) {
 			s.mu.Unlock()

@@ -67,6 +67,7 @@ func (s *Server) cycle() {
 	for _, u := range plan.Unplaced {
 		if t := s.tasks[u.TaskID]; t != nil {
 			t.unplaced = u.Reasons
+			logWaiting(t, u.Reasons, &c)
 		}
 	}
 	s.seal(&c)
@@ -147,7 +148,8 @@ func (s *Server) place(pl scheduler.Placement, now time.Time, c *change) {
 		s.sel.dyn.consume(dynKey(ts.dynKey, n.Name))
 	}
 	s.ready.remove(t)
-	t.unplaced = nil
+	t.unplaced, t.waitLogged = nil, nil
+	s.dropResult(t, c)
 	t.rec.Attempt++
 	t.rec.State = string(api.TaskRunning)
 	t.rec.Node = n.Name
@@ -165,6 +167,13 @@ func (s *Server) place(pl scheduler.Placement, now time.Time, c *change) {
 // ends that attempt with an error; a lost request is healed by the node's
 // next heartbeat (the attempt is missing there, so it is retried).
 func (s *Server) sendStart(node string, batch []api.StartTask) {
+	if parts, tooBig := splitStarts(batch); len(parts) != 1 || len(tooBig) > 0 {
+		s.refuseStarts(node, tooBig)
+		for _, part := range parts {
+			s.sendStart(node, part)
+		}
+		return
+	}
 	var reply api.CommandReply
 	err := s.request(api.SubjectCommand(node), api.Command{Start: &api.StartRequest{Tasks: batch}}, &reply)
 	if errors.Is(err, errNotConnected) {

@@ -80,6 +80,7 @@ func (s *Server) onTaskError(t *taskState, c *change) {
 	switch t.spec.OnTaskError {
 	case api.OnErrorCancelJob:
 		why := fmt.Sprintf("killed: task %s failed (on_task_error: cancel_job)", t.rec.Name)
+		c.logJob(j.rec.ID, "", 0, fmt.Sprintf("cancelling the job: task %s failed (on_task_error: cancel_job)", t.rec.Name))
 		s.killJobTasks(j, why, c)
 		s.setJobState(j, j.dag.JobState(), c)
 	case api.OnErrorPauseJob:
@@ -89,5 +90,6 @@ func (s *Server) onTaskError(t *taskState, c *change) {
 		j.rec.State = string(api.JobPaused)
 		c.m.JobStates = append(c.m.JobStates, storeJobState(j))
 		c.jobEvent(j)
+		c.logJob(j.rec.ID, "", 0, fmt.Sprintf("paused: task %s failed (on_task_error: pause_job)", t.rec.Name))
 	}
 }

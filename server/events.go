@@ -19,6 +19,7 @@ func (c *change) taskEvent(t *taskState, info string) {
 		Time: time.Now(), Kind: "task", JobID: t.rec.JobID, Task: t.rec.Name,
 		Node: t.rec.Node, State: t.rec.State, Info: info,
 	})
+	c.logTask(t, taskLogLine(t, info))
 }
 
 func (c *change) jobEvent(j *jobState) {

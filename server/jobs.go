@@ -51,6 +51,7 @@ func (s *Server) setJobState(j *jobState, state api.JobState, c *change) {
 	}
 	c.m.JobStates = append(c.m.JobStates, storeJobState(j))
 	c.jobEvent(j)
+	c.logJob(j.rec.ID, "", 0, "job "+string(state))
 }
 
 // endAttempt applies the result of a task attempt: the retry policy picks
@@ -69,6 +70,9 @@ func (s *Server) endAttempt(t *taskState, r api.TaskResult, c *change) {
 		RetryDelay:         time.Duration(t.spec.RetryDelay),
 		ExponentialBackoff: t.spec.RetryBackoff == api.BackoffExponential,
 	})
+	if dec.State == api.TaskFinished && len(r.Result) > 0 {
+		s.keepResult(t, r.Result, c)
+	}
 	s.applyRetry(t, dec, c)
 }
 
@@ -126,6 +130,7 @@ func (s *Server) startTask(t *taskState) api.StartTask {
 		Walltime: spec.Walltime, KillGrace: api.Duration(s.cfg.KillGrace),
 		Staging: s.staging(t),
 		APIURL:  s.apiURL(), APIToken: s.taskToken(t),
+		ParentResults: parentResults(t), ResultLimit: s.cfg.ResultLimit,
 	}
 }
 

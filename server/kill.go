@@ -23,6 +23,7 @@ func (s *Server) KillJob(ctx context.Context, p rest.Principal, id int64) error 
 		s.mu.Unlock()
 		return jobNotFound(id)
 	}
+	c.logJob(id, "", 0, "killed by "+p.Name)
 	s.killJobTasks(j, "killed by "+p.Name, &c)
 	s.setJobState(j, api.JobKilled, &c)
 	s.seal(&c)

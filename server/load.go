@@ -64,6 +64,11 @@ func (s *Server) load(ctx context.Context) error {
 			}
 		}
 	}
+	results, err := s.store.ActiveResults(ctx)
+	if err != nil {
+		return err
+	}
+	s.restoreResults(results)
 	s.log.Info("state loaded", "jobs", len(jobs), "tasks", len(tasks), "nodes", len(nodes), "ready", s.ready.live)
 	if c.m.Empty() {
 		return nil

@@ -90,6 +90,7 @@ func (s *Server) changePriority(ctx context.Context, p rest.Principal, id int64,
 	rec.Spec = data
 	c.m.Jobs = append(c.m.Jobs, rec) // the whole row: priority and spec
 	c.jobEvent(j)
+	c.logJob(id, "", 0, fmt.Sprintf("priority changed to %s by %s", pr, p.Name))
 	c.wake = true
 	s.seal(&c)
 	s.mu.Unlock()

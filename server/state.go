@@ -46,6 +46,15 @@ type taskState struct {
 	// retryAt is when a failed attempt's retry_delay ends: until then the
 	// task is PENDING but kept out of the ready queue (errorpolicy.go).
 	retryAt time.Time
+	// feeds is set when other tasks of the job depend on this one.
+	feeds bool
+	// hasResult says the task's finished attempt left a result; result
+	// holds it while it may be needed without a store read (results.go).
+	hasResult bool
+	result    json.RawMessage
+	// waitLogged is the waiting reasons last written to the job's server
+	// log, so that a line is written only when they change (serverlog.go).
+	waitLogged []scheduler.Reason
 }
 
 // selecting reports whether the task has selection scripts.
@@ -100,6 +109,11 @@ func newJobState(rec store.JobRecord, rows []store.TaskRecord) (*jobState, sched
 			t.nodes[tr.Attempt-1] = tr.Node
 		}
 		j.tasks[tr.Index] = t
+	}
+	for _, t := range j.tasks {
+		for _, d := range t.deps {
+			j.tasks[d].feeds = true
+		}
 	}
 	states := make([]api.TaskState, len(j.tasks), len(j.tasks)+len(j.spec.Tasks))
 	for i, t := range j.tasks {

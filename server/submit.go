@@ -63,7 +63,8 @@ func (s *Server) SubmitJob(ctx context.Context, p rest.Principal, spec api.JobSp
 	if err != nil {
 		return api.SubmitResponse{}, err
 	}
-	if err := s.persist(store.Mutation{Jobs: []store.JobRecord{jr}, Tasks: trs}); err != nil {
+	logs := []store.JobLogRecord{{JobID: jobID, Time: now, Message: submittedLine(p.Name, spec)}}
+	if err := s.persist(store.Mutation{Jobs: []store.JobRecord{jr}, Tasks: trs, JobLogs: logs}); err != nil {
 		return api.SubmitResponse{}, api.Errorf(api.CodeUnavailable, "the job could not be stored: %v", err)
 	}
 

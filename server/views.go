@@ -87,8 +87,10 @@ func (s *Server) GetJob(ctx context.Context, p rest.Principal, id int64) (api.Jo
 		rec, spec := j.rec, j.spec
 		tasks := make([]store.TaskRecord, len(j.tasks))
 		waiting := make([][]scheduler.Reason, len(j.tasks))
+		hasResult := make([]bool, len(j.tasks))
 		for i, t := range j.tasks {
 			tasks[i] = t.rec
+			hasResult[i] = t.hasResult
 			if t.queued || !t.retryAt.IsZero() { // waiting for a node or for its retry delay
 				waiting[i] = t.unplaced
 			}
@@ -96,6 +98,7 @@ func (s *Server) GetJob(ctx context.Context, p rest.Principal, id int64) (api.Jo
 		s.mu.Unlock()
 		view := jobView(rec, spec, tasks)
 		for i, rs := range waiting {
+			view.Tasks[i].HasResult = hasResult[i]
 			for _, r := range rs {
 				view.Tasks[i].WaitingReasons = append(view.Tasks[i].WaitingReasons, api.Reason{Count: r.Count, Message: r.Message})
 			}
@@ -107,7 +110,11 @@ func (s *Server) GetJob(ctx context.Context, p rest.Principal, id int64) (api.Jo
 	if err != nil {
 		return api.Job{}, err
 	}
-	return jobView(rec, spec, tasks), nil
+	view := jobView(rec, spec, tasks)
+	if err := s.markResults(ctx, &view, tasks); err != nil {
+		return api.Job{}, err
+	}
+	return view, nil
 }
 
 // GetJobSpec implements rest.Backend.

@@ -72,6 +72,8 @@ type merged struct {
 	sources keyed[string, sourceModel]
 	tokens  keyed[string, enrollTokenModel]
 	creds   keyed[string, credentialModel]
+
+	res mergedResults
 }
 
 // stateUpdate is a pending JobStateUpdate; superseded marks one that a later
@@ -84,7 +86,7 @@ type stateUpdate struct {
 func (m *merged) empty() bool {
 	return len(m.jobs) == 0 && m.liveState == 0 && len(m.tasks) == 0 && m.nodes.empty() &&
 		len(m.events) == 0 && len(m.samples) == 0 &&
-		len(m.users) == 0 && m.sources.empty() && m.tokens.empty() && m.creds.empty()
+		len(m.users) == 0 && m.sources.empty() && m.tokens.empty() && m.creds.empty() && m.res.empty()
 }
 
 func (m *merged) add(mu *Mutation) {
@@ -120,6 +122,7 @@ func (m *merged) add(mu *Mutation) {
 	m.events = append(m.events, mu.NodeEvents...)
 	m.samples = append(m.samples, mu.Samples...)
 	m.addSources(mu)
+	m.res.add(mu)
 }
 
 // addSources merges users, node sources, enrollment tokens and credentials.

@@ -171,7 +171,7 @@ func (credentialModel) TableName() string { return "node_credentials" }
 // foreign key).
 func allModels() []any {
 	return []any{&jobModel{}, &taskModel{}, &nodeModel{}, &userModel{}, &sessionModel{}, &nodeEventModel{}, &rmSampleModel{},
-		&sourceModel{}, &enrollTokenModel{}, &credentialModel{}}
+		&sourceModel{}, &enrollTokenModel{}, &credentialModel{}, &taskResultModel{}, &jobLogModel{}}
 }
 
 // utc returns t in UTC without its monotonic reading.

@@ -55,6 +55,17 @@ type Store interface {
 	// ListCredentials returns every node's credential hash, by node.
 	ListCredentials(ctx context.Context) ([]CredentialRecord, error)
 
+	// JobResults returns the results of a job's tasks, by task ID.
+	JobResults(ctx context.Context, jobID int64) ([]TaskResultRecord, error)
+	// ResultTasks returns the IDs of a job's tasks that have a result.
+	ResultTasks(ctx context.Context, jobID int64) ([]int64, error)
+	// ActiveResults returns the results of the tasks of every
+	// non-terminal job, by task ID.
+	ActiveResults(ctx context.Context) ([]TaskResultRecord, error)
+	// ListJobLogs returns a job's server log lines with Seq > after,
+	// oldest first, at most MaxJobLogLines.
+	ListJobLogs(ctx context.Context, jobID, after int64) ([]JobLogRecord, error)
+
 	CreateUser(ctx context.Context, u UserRecord) error // ErrExists if taken
 	GetUser(ctx context.Context, name string) (UserRecord, error)
 	ListUsers(ctx context.Context) ([]UserRecord, error)
@@ -96,6 +107,13 @@ type Mutation struct {
 	// Users are upserts of whole user rows by name (CreateUser is for new
 	// ones; this is for changes such as groups).
 	Users []UserRecord
+	// TaskResults are upserts of task results by task ID (after the
+	// tasks); DeleteTaskResults removes them by task ID.
+	TaskResults       []TaskResultRecord
+	DeleteTaskResults []int64
+	// JobLogs are appended to their jobs' server logs; the store assigns
+	// Seq.
+	JobLogs []JobLogRecord
 }
 
 // SampleRetention is how long node-count samples are kept.
@@ -107,7 +125,7 @@ func (m *Mutation) Empty() bool {
 		len(m.DeleteNodes) == 0 && len(m.NodeEvents) == 0 && len(m.Samples) == 0 &&
 		len(m.Sources) == 0 && len(m.DeleteSources) == 0 && len(m.EnrollTokens) == 0 &&
 		len(m.DeleteEnrollTokens) == 0 && len(m.Credentials) == 0 && len(m.DeleteCredentials) == 0 &&
-		len(m.Users) == 0
+		len(m.Users) == 0 && len(m.TaskResults) == 0 && len(m.DeleteTaskResults) == 0 && len(m.JobLogs) == 0
 }
 
 // JobRecord is one job row.

@@ -272,6 +272,7 @@ type writePlan struct {
 	nodes, jobs, tasks                  []*sql.Stmt
 	state                               *sql.Stmt
 	users, sources, tokens, credentials []*sql.Stmt
+	res                                 resultsPlan
 }
 
 func (w *sqlWriter) plan(ctx context.Context, m *merged) (p writePlan, err error) {
@@ -300,6 +301,9 @@ func (w *sqlWriter) plan(ctx context.Context, m *merged) (p writePlan, err error
 		return p, err
 	}
 	if p.credentials, err = w.upserts(ctx, credentialsTable, len(m.creds.rows)); err != nil {
+		return p, err
+	}
+	if p.res, err = w.planResults(ctx, &m.res); err != nil {
 		return p, err
 	}
 	return p, nil
@@ -372,6 +376,9 @@ func (t *txWriter) write(ctx context.Context, m *merged, p *writePlan) error {
 	}
 	if err := upsertRows(ctx, t, p.tasks, m.tasks, (*taskModel).args); err != nil {
 		return fmt.Errorf("tasks: %w", err)
+	}
+	if err := t.writeResults(ctx, &m.res, &p.res); err != nil {
+		return err
 	}
 	if err := t.writeRM(ctx, m); err != nil {
 		return err

@@ -25,7 +25,7 @@ func TestUpsertColumns(t *testing.T) {
 	}{
 		{nodesTable, &nodeModel{}}, {jobsTable, &jobModel{}}, {tasksTable, &taskModel{}},
 		{usersTable, &userModel{}}, {sourcesTable, &sourceModel{}}, {tokensTable, &enrollTokenModel{}},
-		{credentialsTable, &credentialModel{}},
+		{credentialsTable, &credentialModel{}}, {taskResultsTable, &taskResultModel{}},
 	} {
 		stmt := &gorm.Statement{DB: s.w}
 		if err := stmt.Parse(c.model); err != nil {

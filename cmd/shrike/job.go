@@ -14,6 +14,8 @@ func jobCommand(ctx context.Context, e *env, args []string) error {
 		{"show", "show a job and its tasks", cmdJobShow},
 		{"explain", "explain why a job's tasks wait for a node", cmdJobExplain},
 		{"logs", "print or follow a task's output", cmdJobLogs},
+		{"result", "print the results of a job's tasks", cmdJobResult},
+		{"server-logs", "print the scheduler's account of a job", cmdJobServerLogs},
 		{"output", "download a job's output files", cmdJobOutput},
 		{"kill", "kill a job", cmdJobKill},
 		{"priority", "change a job's priority", cmdJobPriority},

@@ -11,7 +11,8 @@ import (
 func cmdJobLogs(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "job logs", "ID TASK [-f] [--attempt N]",
 		"Print a task's output (stdout and stderr). With -f, keep printing until the\n"+
-			"attempt is over.",
+			"attempt is over: it reads again on each event of the job (a task started,\n"+
+			"ended, was killed...) and at least every half second.",
 		"shrike job logs 42 build -f")
 	server := serverFlag(fs)
 	var follow bool

@@ -65,6 +65,7 @@ func printJob(e *env, job api.Job, all bool) {
 	}
 	_ = tw.Flush()
 	printWaiting(e, job, all)
+	printResultNames(e, job)
 }
 
 // taskGroup is one row of the task table: a task, or an array's

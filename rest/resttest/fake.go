@@ -2,6 +2,7 @@ package resttest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
@@ -60,6 +61,9 @@ type fakeJob struct {
 	job  api.Job
 	spec api.JobSpec
 	logs map[string]*fakeLog
+	// results and serverLog are set by SetResult and AddServerLog.
+	results   map[string]json.RawMessage
+	serverLog []api.ServerLogLine
 }
 
 type fakeLog struct {

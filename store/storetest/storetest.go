@@ -64,6 +64,8 @@ func Run(t *testing.T, opts Options) {
 		{"Credentials", testCredentials},
 		{"DeleteSourceKeepsRows", testDeleteSourceKeepsRows},
 		{"SourcesInOneApply", testSourcesInOneApply},
+		{"TaskResults", testTaskResults},
+		{"JobLogs", testJobLogs},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, opts) })
