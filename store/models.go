@@ -25,6 +25,9 @@ type jobModel struct {
 	Spec        []byte
 	SubmittedAt time.Time `gorm:"not null"`
 	FinishedAt  *time.Time
+	// Parent is the job whose task submitted this one (0: none). Rows
+	// older than the column have 0, which is right: sub-jobs are newer.
+	Parent int64 `gorm:"not null;default:0;index:idx_jobs_parent"`
 }
 
 func (jobModel) TableName() string { return "jobs" }
@@ -195,14 +198,14 @@ func intPtr(p *int) *int {
 func jobToModel(r JobRecord) jobModel {
 	return jobModel{
 		ID: r.ID, Name: r.Name, Owner: r.Owner, Priority: r.Priority, State: r.State,
-		Spec: r.Spec, SubmittedAt: utc(r.SubmittedAt), FinishedAt: utcPtr(r.FinishedAt),
+		Spec: r.Spec, SubmittedAt: utc(r.SubmittedAt), FinishedAt: utcPtr(r.FinishedAt), Parent: r.Parent,
 	}
 }
 
 func jobFromModel(m jobModel) JobRecord {
 	return JobRecord{
 		ID: m.ID, Name: m.Name, Owner: m.Owner, Priority: m.Priority, State: m.State,
-		Spec: m.Spec, SubmittedAt: utc(m.SubmittedAt), FinishedAt: utcPtr(m.FinishedAt),
+		Spec: m.Spec, SubmittedAt: utc(m.SubmittedAt), FinishedAt: utcPtr(m.FinishedAt), Parent: m.Parent,
 	}
 }
 
