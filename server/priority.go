@@ -66,6 +66,10 @@ func (s *Server) changePriority(ctx context.Context, p rest.Principal, id int64,
 		s.mu.Unlock()
 		return jobNotFound(id)
 	}
+	if err := s.checkControl(p, id); err != nil {
+		s.mu.Unlock()
+		return err
+	}
 	if err := s.checkPriority(p, pr); err != nil {
 		s.mu.Unlock()
 		return err

@@ -17,6 +17,9 @@ type jobState struct {
 	spec  api.JobSpec
 	tasks []*taskState
 	dag   *scheduler.DAG
+	// waitJobs are the jobs of its depends_on_jobs that have not FINISHED
+	// yet (jobdeps.go).
+	waitJobs []int64
 }
 
 // taskState is one task of an indexed job.
@@ -41,6 +44,9 @@ type taskState struct {
 	// retryAt is when a failed attempt's retry_delay ends: until then the
 	// task is PENDING but kept out of the ready queue (errorpolicy.go).
 	retryAt time.Time
+	// gated is set on a ready task kept out of the queue because its job
+	// is held (depends_on_jobs, start_at; jobdeps.go).
+	gated bool
 }
 
 // selecting reports whether the task has selection scripts.

@@ -22,6 +22,7 @@ func jobView(rec store.JobRecord, spec api.JobSpec, tasks []store.TaskRecord) ap
 		ID: rec.ID, Name: rec.Name, State: api.JobState(rec.State), Owner: rec.Owner,
 		Priority: api.Priority(rec.Priority), SubmittedAt: rec.SubmittedAt, FinishedAt: rec.FinishedAt,
 		Variables: spec.Variables, Tasks: make([]api.Task, len(tasks)),
+		Parent: rec.Parent, DependsOnJobs: spec.DependsOnJobs, StartAt: spec.StartAt,
 	}
 	for i, t := range tasks {
 		j.Tasks[i] = api.Task{
@@ -36,7 +37,8 @@ func jobView(rec store.JobRecord, spec api.JobSpec, tasks []store.TaskRecord) ap
 }
 
 // loadJob returns a job's row, spec and tasks from the index, or else from
-// the store; others' jobs are not found for non-admins.
+// the store; others' jobs are not found for non-admins, and a job-scoped
+// caller is refused jobs outside its tree.
 func (s *Server) loadJob(ctx context.Context, p rest.Principal, id int64) (store.JobRecord, api.JobSpec, []store.TaskRecord, error) {
 	s.mu.Lock()
 	if j := s.jobs[id]; j != nil {
@@ -49,6 +51,9 @@ func (s *Server) loadJob(ctx context.Context, p rest.Principal, id int64) (store
 		if !visible(p, rec.Owner) {
 			return rec, spec, nil, jobNotFound(id)
 		}
+		if !s.inScope(p, id) {
+			return rec, spec, nil, errScopeRead(p)
+		}
 		return rec, spec, tasks, nil
 	}
 	s.mu.Unlock()
@@ -58,6 +63,9 @@ func (s *Server) loadJob(ctx context.Context, p rest.Principal, id int64) (store
 	}
 	if err != nil {
 		return rec, api.JobSpec{}, nil, err
+	}
+	if !s.inScope(p, id) {
+		return rec, api.JobSpec{}, nil, errScopeRead(p)
 	}
 	var spec api.JobSpec
 	if err := json.Unmarshal(rec.Spec, &spec); err != nil {
@@ -70,20 +78,25 @@ func (s *Server) loadJob(ctx context.Context, p rest.Principal, id int64) (store
 // waiting task, why the last cycle placed it nowhere.
 func (s *Server) GetJob(ctx context.Context, p rest.Principal, id int64) (api.Job, error) {
 	s.mu.Lock()
-	if j := s.jobs[id]; j != nil && visible(p, j.rec.Owner) {
+	if j := s.jobs[id]; j != nil && visible(p, j.rec.Owner) && s.inScope(p, id) {
 		tasks := make([]store.TaskRecord, len(j.tasks))
 		for i, t := range j.tasks {
 			tasks[i] = t.rec
 		}
 		view := jobView(j.rec, j.spec, tasks)
+		hold := s.holdReason(j, s.now())
 		for i, t := range j.tasks {
-			if t.queued || !t.retryAt.IsZero() { // waiting for a node or for its retry delay
+			switch {
+			case t.gated && hold != "" && api.TaskState(t.rec.State) == api.TaskPending:
+				view.Tasks[i].WaitingReasons = []api.Reason{{Message: hold}}
+			case t.queued || !t.retryAt.IsZero(): // waiting for a node or for its retry delay
 				for _, r := range t.unplaced {
 					view.Tasks[i].WaitingReasons = append(view.Tasks[i].WaitingReasons, api.Reason{Count: r.Count, Message: r.Message})
 				}
 			}
 		}
 		s.mu.Unlock()
+		view.Children = s.tree.childrenOf(id)
 		return view, nil
 	}
 	s.mu.Unlock()
@@ -91,7 +104,9 @@ func (s *Server) GetJob(ctx context.Context, p rest.Principal, id int64) (api.Jo
 	if err != nil {
 		return api.Job{}, err
 	}
-	return jobView(rec, spec, tasks), nil
+	view := jobView(rec, spec, tasks)
+	view.Children = s.tree.childrenOf(id)
+	return view, nil
 }
 
 // GetJobSpec implements rest.Backend.
@@ -102,9 +117,12 @@ func (s *Server) GetJobSpec(ctx context.Context, p rest.Principal, id int64) (ap
 
 // ListJobs implements rest.Backend: from the store, newest first.
 func (s *Server) ListJobs(ctx context.Context, p rest.Principal, q rest.JobQuery) (api.JobList, error) {
-	sq := store.JobQuery{Owner: q.Owner, Offset: q.Offset, Limit: q.Limit}
+	sq := store.JobQuery{Owner: q.Owner, Offset: q.Offset, Limit: q.Limit, Parent: q.Parent}
 	if !p.IsAdmin() {
 		sq.Owner = p.Name
+	}
+	if p.Scope != nil {
+		sq.IDs = s.scopeTree(p) // its own job and those below it only
 	}
 	if sq.Limit <= 0 {
 		sq.Limit = 50
@@ -128,7 +146,7 @@ func (s *Server) ListJobs(ctx context.Context, p rest.Principal, q rest.JobQuery
 	for i, r := range recs {
 		j := api.Job{ID: r.ID, Name: r.Name, State: api.JobState(r.State), Owner: r.Owner,
 			Priority: api.Priority(r.Priority), SubmittedAt: r.SubmittedAt, FinishedAt: r.FinishedAt,
-			TaskCounts: make(map[api.TaskState]int)}
+			TaskCounts: make(map[api.TaskState]int), Parent: r.Parent}
 		for st, n := range counts[r.ID] {
 			j.TaskCounts[api.TaskState(st)] = n
 		}
