@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/shrike-grid/shrike/api"
 )
@@ -42,6 +43,18 @@ func printJob(e *env, job api.Job) {
 	row(head, "Submitted:", fmtTime(&job.SubmittedAt))
 	row(head, "Finished:", fmtTime(job.FinishedAt))
 	row(head, "Variables:", fmtVars(job.Variables))
+	if job.Parent != 0 {
+		row(head, "Parent:", job.Parent)
+	}
+	if len(job.Children) > 0 {
+		row(head, "Children:", fmtIDs(job.Children))
+	}
+	if len(job.DependsOnJobs) > 0 {
+		row(head, "After jobs:", fmtIDs(job.DependsOnJobs))
+	}
+	if job.StartAt != nil {
+		row(head, "Start at:", fmtTime(job.StartAt))
+	}
 	_ = head.Flush()
 	fmt.Fprintln(e.stdout)
 	tw := newTable(e.stdout, "TASK", "STATE", "ATTEMPT", "NODE", "EXIT", "STARTED", "FINISHED", "ERROR")
@@ -64,6 +77,10 @@ func printWaiting(e *env, job api.Job) {
 		}
 		fmt.Fprintf(e.stdout, "\nWhy task %s is waiting:\n", t.Name)
 		for _, r := range t.WaitingReasons {
+			if r.Count == 0 { // the job's own reason (paused, held), not nodes'
+				fmt.Fprintf(e.stdout, "  %s\n", r.Message)
+				continue
+			}
 			noun := "nodes"
 			if r.Count == 1 {
 				noun = "node"
@@ -71,4 +88,13 @@ func printWaiting(e *env, job api.Job) {
 			fmt.Fprintf(e.stdout, "  %d %s: %s\n", r.Count, noun, r.Message)
 		}
 	}
+}
+
+// fmtIDs writes job ids as "12, 13".
+func fmtIDs(ids []int64) string {
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = strconv.FormatInt(id, 10)
+	}
+	return strings.Join(parts, ", ")
 }
