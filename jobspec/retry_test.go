@@ -93,7 +93,7 @@ func TestParseRetryPolicyErrors(t *testing.T) {
 }
 
 func TestParseJobHolds(t *testing.T) {
-	doc := "name: j\ndepends_on_jobs: [12, 13]\nstart_at: 2026-11-22T09:00:00+01:00\ntasks:\n  - name: t\n    script: run\n"
+	doc := "name: j\ndepends_on_jobs: [12, 13]\nstart_at: 2026-11-22T09:00:00+01:00\nparent: 4\ntasks:\n  - name: t\n    script: run\n"
 	spec, errs := Parse([]byte(doc))
 	if len(errs) > 0 {
 		t.Fatalf("Parse: %v", errs)
@@ -105,7 +105,7 @@ func TestParseJobHolds(t *testing.T) {
 		t.Errorf("start_at = %v, want %v (UTC)", spec.StartAt, want)
 	}
 	if spec.Parent != 0 {
-		t.Errorf("parent = %d: a document cannot set it", spec.Parent)
+		t.Errorf("parent = %d: a document cannot set it (it is ignored)", spec.Parent)
 	}
 }
 
@@ -122,7 +122,7 @@ func TestParseJobHoldsErrors(t *testing.T) {
 		{"twice", job("depends_on_jobs: [4, 4]"), want{"depends_on_jobs[1]", "job 4 is listed twice"}},
 		{"bad time", job("start_at: tomorrow"), want{"start_at", "RFC 3339"}},
 		{"time without zone", job("start_at: 2026-11-22T08:00:00"), want{"start_at", "with a zone"}},
-		{"parent is the server's", job("parent: 3"), want{"parent", "unknown field"}},
+		{"parent not an id", job("parent: x"), want{"parent", "must be an integer"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
