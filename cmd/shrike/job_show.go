@@ -12,7 +12,9 @@ import (
 // cmdJobShow is `shrike job show`.
 func cmdJobShow(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "job show", "ID [--json]",
-		"Show a job and the state, attempt, node and exit code of each task.",
+		"Show a job (with its parent and sub-jobs, the jobs it waits for and its\n"+
+			"start time when set) and the state, attempt, node and exit code of each\n"+
+			"task, then why each waiting task waits.",
 		"shrike job show 42")
 	server := serverFlag(fs)
 	asJSON := fs.Bool("json", false, "print the job as JSON")
