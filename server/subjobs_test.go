@@ -400,6 +400,11 @@ func TestSuspendTask(t *testing.T) {
 		!strings.Contains(job.Tasks[0].Error, "suspend_task") {
 		t.Fatalf("suspended job: %s, tasks %+v; want RUNNING, flaky IN_ERROR after 2 attempts, then PENDING", job.State, job.Tasks)
 	}
+	// Its last attempt is over: a log follower stops.
+	waitUntil(t, 20*time.Second, "the IN_ERROR task's log done", func() bool {
+		page, err := srv.TaskLog(ctx, alice, id, "flaky", 0, 0, 1<<20)
+		return err == nil && page.Done && page.Attempt == 2
+	})
 	ex, err := srv.ExplainJob(ctx, alice, id, "")
 	if err != nil || !slices.ContainsFunc(ex.Tasks, func(te api.TaskExplain) bool { return te.State == api.TaskInError }) {
 		t.Errorf("explain of a suspended job: %+v, %v; want the IN_ERROR task", ex, err)
