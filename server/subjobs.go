@@ -142,6 +142,14 @@ func (s *Server) checkControl(p rest.Principal, id int64) error {
 	return nil
 }
 
+// scopeJob is the job of a job-scoped caller, 0 for others.
+func scopeJob(p rest.Principal) int64 {
+	if p.Scope == nil {
+		return 0
+	}
+	return p.Scope.JobID
+}
+
 // scopeTree lists the jobs a job-scoped caller may list: its job and all
 // below it.
 func (s *Server) scopeTree(p rest.Principal) []int64 {

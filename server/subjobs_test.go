@@ -133,6 +133,11 @@ func TestSubJobScope(t *testing.T) {
 	if _, err := srv.PauseJob(ctx, p, resp.ID); err != nil {
 		t.Errorf("scoped PauseJob(child): %v", err)
 	}
+	_, err = srv.SetJobPriority(ctx, p, resp.ID, api.PriorityNormal)
+	wantErr(t, "scoped SetJobPriority(child) above its job's", err, api.CodeInvalid, "above its own job's priority (low)")
+	if _, err := srv.SetJobPriority(ctx, p, resp.ID, api.PriorityIdle); err != nil {
+		t.Errorf("scoped SetJobPriority(child, idle): %v", err)
+	}
 	_, err = srv.SubmitJob(ctx, p, api.JobSpec{Name: "after-other", DependsOnJobs: []int64{other}, Tasks: []api.TaskSpec{scriptTask("t", "true", 1)}})
 	wantErr(t, "scoped submit after a job outside its tree", err, api.CodeInvalid, "depends_on_jobs[0]")
 
@@ -453,5 +458,28 @@ func TestSuspendTask(t *testing.T) {
 	}
 	if job, _ := srv.GetJob(ctx, alice, id); job.State != api.JobKilled || job.Tasks[0].State != api.TaskKilled {
 		t.Errorf("killed suspended job: %s, tasks %+v; want KILLED", job.State, job.Tasks)
+	}
+}
+
+// TestJobWaitersForgotten: a waiting job that ends first is dropped from
+// the waiters of the job it waited for.
+func TestJobWaitersForgotten(t *testing.T) {
+	srv, _ := runServer(t, TestConfig(t.TempDir()))
+	alice := newUser(t, srv, "alice")
+	first := submitAs(t, srv, alice, api.JobSpec{Name: "first", Tasks: []api.TaskSpec{scriptTask("t", "true", 1)}})
+	waiting := submitAs(t, srv, alice, api.JobSpec{Name: "waiting", DependsOnJobs: []int64{first}, Tasks: []api.TaskSpec{scriptTask("t", "true", 1)}})
+	if err := srv.KillJob(context.Background(), alice, waiting); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, 10*time.Second, "the waiting job retired", func() bool {
+		srv.mu.Lock()
+		defer srv.mu.Unlock()
+		return srv.jobs[waiting] == nil
+	})
+	srv.mu.Lock()
+	left := srv.jobWaiters[first]
+	srv.mu.Unlock()
+	if len(left) != 0 {
+		t.Errorf("job %d still has waiters %v after job %d was killed", first, left, waiting)
 	}
 }
