@@ -104,3 +104,70 @@ tasks:
 		t.Errorf("child after its parent was killed: %s, task error %q", child.State, child.Tasks[0].Error)
 	}
 }
+
+// TestJobHoldsAndSuspendCLI drives depends_on_jobs (--after), start_at
+// (--start-at) and suspend_task through the CLI against the real binary.
+func TestJobHoldsAndSuspendCLI(t *testing.T) {
+	g := newGrid(t)
+	g.startNode("n1", 4)
+	g.waitNodes("n1")
+	dir := t.TempDir()
+	write := func(name, doc string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	submittedID := func(out string) string {
+		return strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(out), "Submitted job "), ".")
+	}
+	first := write("first.yaml", "name: first\ntasks:\n  - name: t\n    command: [sleep, \"2\"]\n")
+	then := write("then.yaml", "name: then\ntasks:\n  - name: t\n    command: [\"true\"]\n")
+	out, code := g.cli("job", "submit", first)
+	if code != 0 {
+		t.Fatalf("submit first: exit %d", code)
+	}
+	firstID := submittedID(out)
+	// --after waits for it; --start-at +3s also holds the job.
+	out, code = g.cli("job", "submit", then, "--after", firstID, "--start-at", "+3s", "--wait", "--json")
+	var job api.Job
+	if code != 0 || json.Unmarshal([]byte(out), &job) != nil || job.State != api.JobFinished {
+		t.Fatalf("submit --after --start-at --wait: exit %d, %s", code, out)
+	}
+	id, _ := strconv.ParseInt(firstID, 10, 64)
+	firstJob := g.wait(id, 10*time.Second)
+	if job.StartAt == nil || len(job.DependsOnJobs) != 1 || job.DependsOnJobs[0] != id {
+		t.Errorf("held job: start_at %v, depends_on_jobs %v", job.StartAt, job.DependsOnJobs)
+	}
+	if started := job.Tasks[0].StartedAt; started.Before(*firstJob.FinishedAt) || started.Before(*job.StartAt) {
+		t.Errorf("held job started %v, before job %d ended (%v) or its start_at (%v)", started, id, firstJob.FinishedAt, job.StartAt)
+	}
+	// A job after one that fails ends FAILED without running.
+	bad := write("bad.yaml", "name: bad\ntasks:\n  - name: t\n    command: [\"false\"]\n")
+	out, _ = g.cli("job", "submit", bad)
+	if _, code = g.cli("job", "submit", then, "--after", submittedID(out), "--wait"); code != 3 {
+		t.Errorf("job after a failed one: exit %d, want 3 (FAILED)", code)
+	}
+
+	// suspend_task: IN_ERROR, the job waits; restarting the task after the
+	// fix lets it finish.
+	marker := filepath.Join(dir, "fixed")
+	flaky := write("flaky.yaml", fmt.Sprintf("name: flaky\non_task_error: suspend_task\ntasks:\n  - name: t\n    command: [test, -f, %s]\n  - name: after\n    depends_on: [t]\n    command: [\"true\"]\n", marker))
+	out, _ = g.cli("job", "submit", flaky)
+	flakyID := submittedID(out)
+	fid, _ := strconv.ParseInt(flakyID, 10, 64)
+	g.waitTask(fid, "t", api.TaskInError, 30*time.Second)
+	if _, code = g.cli("job", "wait", flakyID, "--timeout", "1s"); code != 5 {
+		t.Errorf("wait on a job with an IN_ERROR task: exit %d, want 5 (still waiting)", code)
+	}
+	if err := os.WriteFile(marker, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, code = g.cli("job", "task", "restart", flakyID, "t"); code != 0 {
+		t.Fatalf("task restart: exit %d", code)
+	}
+	if _, code = g.cli("job", "wait", flakyID, "--timeout", "30s"); code != 0 {
+		t.Errorf("wait after the restart: exit %d, want 0 (FINISHED)", code)
+	}
+}
