@@ -114,16 +114,16 @@ func queryHolds(c *gin.Context, now time.Time) ([]int64, *time.Time, []api.Field
 	if raw == "" {
 		return after, nil, errs
 	}
-	at, err := ParseStartAt(raw, now)
+	at, err := parseStartAt(raw, now)
 	if err != nil {
 		return after, nil, append(errs, api.FieldError{Field: "start_at", Message: err.Error()})
 	}
 	return after, &at, errs
 }
 
-// ParseStartAt reads a start time: RFC 3339 ("2026-11-22T08:00:00Z") or
+// parseStartAt reads a start time: RFC 3339 ("2026-11-22T08:00:00Z") or
 // a duration from now ("+10m", "+1h30m"). The result is in UTC.
-func ParseStartAt(s string, now time.Time) (time.Time, error) {
+func parseStartAt(s string, now time.Time) (time.Time, error) {
 	if rest, ok := strings.CutPrefix(s, "+"); ok {
 		d, err := time.ParseDuration(rest)
 		if err != nil || d < 0 {
