@@ -156,9 +156,16 @@ func TestSubJobScope(t *testing.T) {
 		t.Errorf("ListJobs(parent %d) = %+v, want the child only", parent, list.Jobs)
 	}
 
-	// The attempt ends: the token is refused from then on.
-	if _, err := srv.ControlTask(ctx, alice, parent, "split", api.TaskKill, ""); err != nil {
+	// The task gives up on its whole job: a scoped caller may kill its own
+	// job, which kills its child too and ends the attempt, so the token is
+	// refused from then on.
+	if err := srv.KillJob(ctx, p, parent); err != nil {
 		t.Fatal(err)
+	}
+	for _, id := range []int64{parent, resp.ID} {
+		if job, _ := srv.GetJob(ctx, alice, id); job.State != api.JobKilled {
+			t.Errorf("job %d after the scoped kill: %s, want KILLED", id, job.State)
+		}
 	}
 	_, err = srv.Authenticate(ctx, token)
 	wantErr(t, "token after the attempt", err, api.CodeUnauthorized, "attempt is over")
