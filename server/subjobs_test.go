@@ -490,3 +490,39 @@ func TestJobWaitersForgotten(t *testing.T) {
 		t.Errorf("job %d still has waiters %v after job %d was killed", first, left, waiting)
 	}
 }
+
+// TestSubJobLimits: max_sub_jobs bounds a whole tree, counted from the job
+// a user submitted, whichever level submits; a parent that is over can
+// no longer submit.
+func TestSubJobLimits(t *testing.T) {
+	cfg := TestConfig(t.TempDir())
+	cfg.MaxSubJobs = 2
+	srv, _ := runServer(t, cfg) // no node: the jobs stay PENDING
+	ctx := context.Background()
+	alice := newUser(t, srv, "alice")
+	// Scopes as running tasks' tokens would give them.
+	scope := func(id int64) rest.Principal {
+		p := alice
+		p.Scope = &rest.TaskScope{JobID: id, Task: "t"}
+		return p
+	}
+	job := api.JobSpec{Name: "j", Tasks: []api.TaskSpec{scriptTask("t", "true", 1)}}
+	root := submitAs(t, srv, alice, job)
+	child := submitAs(t, srv, scope(root), job)
+	submitAs(t, srv, scope(child), job)
+	_, err := srv.SubmitJob(ctx, scope(root), job)
+	wantErr(t, "a third job in the tree", err, api.CodeForbidden, "max_sub_jobs")
+	// Another tree has its own count.
+	submitAs(t, srv, scope(submitAs(t, srv, alice, job)), job)
+
+	if err := srv.KillJob(ctx, alice, root); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, 10*time.Second, "the killed job retired", func() bool {
+		srv.mu.Lock()
+		defer srv.mu.Unlock()
+		return srv.jobs[root] == nil
+	})
+	_, err = srv.SubmitJob(ctx, scope(root), job)
+	wantErr(t, "a job over submitting", err, api.CodeConflict, "can no longer submit")
+}
