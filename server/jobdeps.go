@@ -212,11 +212,11 @@ func (s *Server) recheckDeps(ctx context.Context, j *jobState, ids []int64) {
 		}
 		var c change
 		s.mu.Lock()
-		delete(s.jobWaiters, id) // its end was reported before j waited for it
 		if s.jobs[id] != nil {
 			s.mu.Unlock()
 			continue // indexed meanwhile: setJobState reports its end
 		}
+		delete(s.jobWaiters, id) // its end was reported before j waited for it
 		s.depEnded(j, id, st, &c)
 		s.seal(&c)
 		s.mu.Unlock()

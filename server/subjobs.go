@@ -169,12 +169,13 @@ func (s *Server) adoptSubJob(p rest.Principal, spec *api.JobSpec) (warnings []st
 	spec.Parent = parent
 	s.mu.Lock()
 	j := s.jobs[parent]
+	over := j == nil || api.JobState(j.rec.State).Terminal()
 	var pr api.Priority
-	if j != nil {
+	if !over {
 		pr = api.Priority(j.rec.Priority)
 	}
 	s.mu.Unlock()
-	if j == nil {
+	if over {
 		return nil, api.Errorf(api.CodeConflict, "job %d is over: its tasks can no longer submit jobs", parent)
 	}
 	if spec.Priority > pr {
