@@ -50,6 +50,8 @@ func (c *Client) Addr() string { return c.base }
 type ListJobsOptions struct {
 	States []JobState
 	Owner  string
+	// Parent keeps the jobs that job's tasks submitted.
+	Parent int64
 	Offset int
 	Limit  int
 }
@@ -99,12 +101,34 @@ func (c *Client) Logout(ctx context.Context) error {
 // YAML and "application/json" (or "") for JSON; vars override the job's
 // variables.
 func (c *Client) SubmitJob(ctx context.Context, doc []byte, contentType string, vars map[string]string) (SubmitResponse, error) {
+	return c.SubmitJobWith(ctx, doc, contentType, SubmitOptions{Vars: vars})
+}
+
+// SubmitOptions change a job document as it is submitted.
+type SubmitOptions struct {
+	// Vars override job variables.
+	Vars map[string]string
+	// After adds jobs to the document's depends_on_jobs.
+	After []int64
+	// StartAt replaces its start_at: an RFC 3339 time, or "+DURATION"
+	// from the server's now ("+10m").
+	StartAt string
+}
+
+// SubmitJobWith is SubmitJob with more options.
+func (c *Client) SubmitJobWith(ctx context.Context, doc []byte, contentType string, o SubmitOptions) (SubmitResponse, error) {
 	if contentType == "" {
 		contentType = "application/json"
 	}
 	q := url.Values{}
-	for k, v := range vars {
+	for k, v := range o.Vars {
 		q.Add("var", k+"="+v)
+	}
+	for _, id := range o.After {
+		q.Add("after", strconv.FormatInt(id, 10))
+	}
+	if o.StartAt != "" {
+		q.Set("start_at", o.StartAt)
 	}
 	var resp SubmitResponse
 	err := c.call(ctx, http.MethodPost, "/api/v1/jobs", q, &body{contentType, doc}, &resp)
@@ -156,6 +180,9 @@ func (c *Client) ListJobs(ctx context.Context, opts ListJobsOptions) (JobList, e
 	}
 	if opts.Owner != "" {
 		q.Set("owner", opts.Owner)
+	}
+	if opts.Parent > 0 {
+		q.Set("parent", strconv.FormatInt(opts.Parent, 10))
 	}
 	if opts.Offset > 0 {
 		q.Set("offset", strconv.Itoa(opts.Offset))

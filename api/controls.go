@@ -4,12 +4,12 @@ package api
 // (POST /api/v1/jobs/{id}/tasks/{task}/{action}).
 type TaskAction string
 
-// Task controls. Kill: a PENDING task is KILLED at once, a RUNNING one is
-// stopped on its node; its dependents are skipped. Restart: a FAILED or
-// KILLED task is PENDING again with a fresh attempt budget. Preempt: a
-// RUNNING task is stopped and queued again without counting the attempt.
-// Finish: a PENDING, FAILED or KILLED task is marked FINISHED so that its
-// dependents may run.
+// Task controls. Kill: a PENDING or IN_ERROR task is KILLED at once, a
+// RUNNING one is stopped on its node; its dependents are skipped.
+// Restart: a FAILED, KILLED or IN_ERROR task is PENDING again with a
+// fresh attempt budget. Preempt: a RUNNING task is stopped and queued
+// again without counting the attempt. Finish: a PENDING, FAILED, KILLED
+// or IN_ERROR task is marked FINISHED so that its dependents may run.
 const (
 	TaskKill    TaskAction = "kill"
 	TaskRestart TaskAction = "restart"

@@ -2,7 +2,9 @@ package jobspec
 
 import (
 	"regexp"
+	"slices"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -17,7 +19,7 @@ const (
 )
 
 var jobFields = []string{"name", "priority", "variables", "node_token", "walltime", "selection", "input_space", "output_space", "tasks",
-	"on_task_error", "retry_delay", "retry_backoff", "retry_elsewhere"}
+	"on_task_error", "retry_delay", "retry_backoff", "retry_elsewhere", "depends_on_jobs", "start_at", "parent"}
 
 // Parse reads a job document, YAML or JSON, validates all of it and returns
 // the job in canonical form with defaults applied. It reports every problem
@@ -73,6 +75,17 @@ func (p *parser) job(n *yaml.Node) api.JobSpec {
 	if v := m["output_space"]; v != nil {
 		spec.OutputSpace = p.spaceRef("output_space", v)
 	}
+	if v := m["depends_on_jobs"]; v != nil {
+		spec.DependsOnJobs = p.jobIDs("depends_on_jobs", v)
+	}
+	if v := m["start_at"]; v != nil {
+		spec.StartAt = p.startAt("start_at", v)
+	}
+	if v := m["parent"]; v != nil {
+		// The server sets a job's parent (sub-jobs); a document may carry
+		// one, as the canonical form of a sub-job does, but it is ignored.
+		p.integer("parent", v)
+	}
 	jobRetry := p.retryPolicy("", m)
 	if v := m["tasks"]; v == nil {
 		p.errorf("tasks", n, "required field is missing")
@@ -94,6 +107,45 @@ func (p *parser) job(n *yaml.Node) api.JobSpec {
 	}
 	applySelectionDefault(spec.Tasks, jobSelection)
 	return spec
+}
+
+// jobIDs reads a list of job ids (depends_on_jobs): positive integers,
+// each once. Whether they exist is the server's to say.
+func (p *parser) jobIDs(path string, n *yaml.Node) []int64 {
+	items, ok := p.list(path, n)
+	if !ok {
+		return nil
+	}
+	var out []int64
+	for i, item := range items {
+		id, ok := p.integer(index(path, i), item)
+		switch {
+		case !ok:
+		case id < 1:
+			p.errorf(index(path, i), item, "must be a job id (a positive integer), got %d", id)
+		case slices.Contains(out, id):
+			p.errorf(index(path, i), item, "job %d is listed twice", id)
+		default:
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// startAt reads an RFC 3339 time ("2026-11-22T08:00:00Z", with a zone).
+func (p *parser) startAt(path string, n *yaml.Node) *time.Time {
+	n = resolve(n)
+	if n.Kind != yaml.ScalarNode || isNull(n) {
+		p.errorf(path, n, "must be a time like 2026-11-22T08:00:00Z, got %s", kindName(n))
+		return nil
+	}
+	t, err := time.Parse(time.RFC3339, n.Value)
+	if err != nil {
+		p.errorf(path, n, "must be a time like 2026-11-22T08:00:00Z (RFC 3339, with a zone), got %q", n.Value)
+		return nil
+	}
+	t = t.UTC()
+	return &t
 }
 
 var nodeTokenRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)

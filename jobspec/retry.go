@@ -27,7 +27,7 @@ type retryPolicy struct {
 func (p *parser) retryPolicy(path string, m map[string]*yaml.Node) retryPolicy {
 	var r retryPolicy
 	if v := m["on_task_error"]; v != nil {
-		r.onError = p.choice(join(path, "on_task_error"), v, api.OnErrorContinue, api.OnErrorCancelJob, api.OnErrorPauseJob)
+		r.onError = p.choice(join(path, "on_task_error"), v, api.OnErrorContinue, api.OnErrorCancelJob, api.OnErrorPauseJob, api.OnErrorSuspendTask)
 	}
 	if v := m["retry_delay"]; v != nil {
 		d := p.walltime(join(path, "retry_delay"), v)

@@ -34,6 +34,8 @@ func (p Principal) IsAdmin() bool { return p.Role == api.RoleAdmin }
 type JobQuery struct {
 	States []api.JobState
 	Owner  string // admins may filter by owner; users always see their own
+	// Parent, when not 0, lists only the jobs that job's tasks submitted.
+	Parent int64
 	Offset int
 	Limit  int
 }
@@ -53,7 +55,11 @@ type LogPage struct {
 // Backend is what the REST layer needs from the server. Every method that
 // takes a Principal enforces access itself (users see and act on their own
 // jobs, admins on all) and returns *api.Error values whose Code the REST
-// layer maps to an HTTP status.
+// layer maps to an HTTP status. A Principal with a Scope reaches only the
+// jobs routes and the event stream (the REST layer refuses the rest); the
+// job methods keep it to its job and the jobs below it (CodeForbidden),
+// SubmitJob makes its jobs children of its job, ListJobs and Events show
+// that tree only.
 type Backend interface {
 	Login(ctx context.Context, username, password string) (api.LoginResponse, error)
 	// Authenticate resolves a bearer token; CodeUnauthorized if unknown or expired.
@@ -91,9 +97,9 @@ type Backend interface {
 	// The pause is stored and survives a restart.
 	PauseJob(ctx context.Context, p Principal, id int64) (api.Job, error)
 	ResumeJob(ctx context.Context, p Principal, id int64) (api.Job, error)
-	// RestartFailed puts a job's FAILED tasks, and those SKIPPED because of
-	// them, back to PENDING with fresh attempt budgets; the job runs again.
-	// CodeConflict when no task failed.
+	// RestartFailed puts a job's FAILED and IN_ERROR tasks, and those
+	// SKIPPED because of them, back to PENDING with fresh attempt budgets;
+	// the job runs again. CodeConflict when there is none.
 	RestartFailed(ctx context.Context, p Principal, id int64) (api.Job, error)
 	// ControlTask applies action to one task (see api.TaskAction) and
 	// returns the job after the change; reason, when set, goes into the

@@ -11,7 +11,7 @@ import (
 // jobStates are the states GET /jobs accepts in its state filter.
 var jobStates = []api.JobState{api.JobPending, api.JobRunning, api.JobPaused, api.JobFinished, api.JobFailed, api.JobKilled}
 
-// listJobs answers GET /api/v1/jobs?state=&owner=&offset=&limit=.
+// listJobs answers GET /api/v1/jobs?state=&owner=&parent=&offset=&limit=.
 func (s *server) listJobs(c *gin.Context) {
 	q, errs := jobQuery(c)
 	if len(errs) > 0 {
@@ -46,6 +46,11 @@ func jobQuery(c *gin.Context) (JobQuery, []api.FieldError) {
 		q.States = append(q.States, st)
 	}
 	q.Owner = c.Query("owner")
+	if parent := queryInt(c, "parent", 0, &errs); parent < 0 {
+		errs = append(errs, api.FieldError{Field: "parent", Message: "must be a job id"})
+	} else {
+		q.Parent = int64(parent)
+	}
 	q.Offset = queryInt(c, "offset", 0, &errs)
 	q.Limit = queryInt(c, "limit", 0, &errs)
 	return q, errs

@@ -61,8 +61,23 @@ func (s *server) authenticate(c *gin.Context) {
 		s.abort(c, err)
 		return
 	}
+	if p.Scope != nil && !scopedRoute(c.FullPath()) {
+		s.abort(c, api.Errorf(api.CodeForbidden,
+			"a job-scoped token may only submit jobs, and read, wait for and control its own job (%d) and the jobs its tasks submitted (/api/v1/jobs and /api/v1/events), not %s %s",
+			p.Scope.JobID, c.Request.Method, c.Request.URL.Path))
+		return
+	}
 	c.Set(principalKey, p)
 	c.Next()
+}
+
+// scopedRoute reports whether a job-scoped caller (a running task's
+// token) may use the route: the jobs API and the event stream only. The
+// backend then keeps it to its own job's tree (Backend doc); everything
+// else (nodes, sources, spaces, users, the scheduler, logout) is refused
+// here, in one place.
+func scopedRoute(route string) bool {
+	return route == "/api/v1/jobs" || strings.HasPrefix(route, "/api/v1/jobs/") || route == "/api/v1/events"
 }
 
 // bearerToken reads "Authorization: Bearer TOKEN".

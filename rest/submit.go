@@ -3,9 +3,12 @@ package rest
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/shrike-grid/shrike/api"
@@ -20,7 +23,7 @@ var yamlContentTypes = map[string]bool{
 	"text/yaml":          true,
 }
 
-// submitJob answers POST /api/v1/jobs?var=K=V&dry_run=: it parses and
+// submitJob answers POST /api/v1/jobs?var=K=V&after=&start_at=&dry_run=: it parses and
 // validates the whole document, applies variable overrides, and reports
 // every problem at once (400) or stores the job (201). With dry_run=true
 // nothing is stored: the answer (200) says which nodes could run each
@@ -72,14 +75,67 @@ func jobDocument(c *gin.Context, errs []api.FieldError) (api.JobSpec, error) {
 	}
 	spec, parseErrs := jobspec.Parse(data)
 	vars, varErrs := queryVars(c)
-	errs = append(append(errs, parseErrs...), varErrs...)
+	after, startAt, holdErrs := queryHolds(c, time.Now())
+	errs = append(append(append(errs, parseErrs...), varErrs...), holdErrs...)
 	if len(errs) == 0 && len(vars) > 0 {
 		errs = jobspec.ApplyVariables(&spec, vars)
+	}
+	for _, id := range after {
+		if !slices.Contains(spec.DependsOnJobs, id) {
+			spec.DependsOnJobs = append(spec.DependsOnJobs, id)
+		}
+	}
+	if startAt != nil {
+		spec.StartAt = startAt
 	}
 	if len(errs) > 0 {
 		return api.JobSpec{}, api.Invalid(errs)
 	}
 	return spec, nil
+}
+
+// queryHolds reads after=12,13 (more depends_on_jobs, repeatable) and
+// start_at=TIME (an RFC 3339 time, or +DURATION from now), which the CLI
+// sends for --after and --start-at.
+func queryHolds(c *gin.Context, now time.Time) ([]int64, *time.Time, []api.FieldError) {
+	var (
+		after []int64
+		errs  []api.FieldError
+	)
+	for _, part := range queryList(c, "after") {
+		id, err := strconv.ParseInt(part, 10, 64)
+		if err != nil || id < 1 {
+			errs = append(errs, api.FieldError{Field: "after", Message: "want job ids like 12,13, got " + strconv.Quote(part)})
+			continue
+		}
+		after = append(after, id)
+	}
+	raw := strings.TrimSpace(c.Query("start_at"))
+	if raw == "" {
+		return after, nil, errs
+	}
+	at, err := parseStartAt(raw, now)
+	if err != nil {
+		return after, nil, append(errs, api.FieldError{Field: "start_at", Message: err.Error()})
+	}
+	return after, &at, errs
+}
+
+// parseStartAt reads a start time: RFC 3339 ("2026-11-22T08:00:00Z") or
+// a duration from now ("+10m", "+1h30m"). The result is in UTC.
+func parseStartAt(s string, now time.Time) (time.Time, error) {
+	if rest, ok := strings.CutPrefix(s, "+"); ok {
+		d, err := time.ParseDuration(rest)
+		if err != nil || d < 0 {
+			return time.Time{}, fmt.Errorf("want a time like 2026-11-22T08:00:00Z or a delay like +10m, got %q", s)
+		}
+		return now.Add(d).UTC().Round(time.Second), nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("want a time like 2026-11-22T08:00:00Z or a delay like +10m, got %q", s)
+	}
+	return t.UTC(), nil
 }
 
 // jsonSyntaxError explains why data is not JSON.

@@ -109,7 +109,8 @@ func (d *DAG) ready(i int) bool {
 	return d.states[i] == api.TaskPending && d.unfinished[i] == 0 && d.blocked[i] == 0
 }
 
-// JobState is the job's state by the rules of Reconcile.
+// JobState is the job's state by the rules of Reconcile (an IN_ERROR
+// task ran and is not over: the job is RUNNING).
 func (d *DAG) JobState() api.JobState {
 	n := len(d.states)
 	terminal := d.counts[api.TaskFinished] + d.counts[api.TaskFailed] + d.counts[api.TaskSkipped] + d.counts[api.TaskKilled]
@@ -121,7 +122,7 @@ func (d *DAG) JobState() api.JobState {
 		return api.JobKilled
 	case over:
 		return api.JobFinished
-	case d.counts[api.TaskRunning] > 0 || terminal-d.counts[api.TaskSkipped] > 0:
+	case d.counts[api.TaskRunning] > 0 || d.counts[api.TaskInError] > 0 || terminal-d.counts[api.TaskSkipped] > 0:
 		return api.JobRunning
 	}
 	return api.JobPending

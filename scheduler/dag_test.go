@@ -15,7 +15,7 @@ import (
 // still PENDING.
 func TestDAGMatchesReconcile(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 11))
-	states := []api.TaskState{api.TaskPending, api.TaskRunning, api.TaskFinished, api.TaskFailed, api.TaskKilled}
+	states := []api.TaskState{api.TaskPending, api.TaskRunning, api.TaskFinished, api.TaskFailed, api.TaskKilled, api.TaskInError}
 	for trial := range 500 {
 		n := 1 + rng.IntN(12)
 		deps := make([][]int, n)

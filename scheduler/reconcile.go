@@ -75,8 +75,8 @@ func depsFinished(tasks []TaskView, t TaskView) bool {
 // jobState derives the job's state from its tasks' states, with the tasks
 // marked in skip counted as SKIPPED. When every task is over: FAILED if
 // any failed, else KILLED if any was killed, else FINISHED. Otherwise:
-// RUNNING once any task runs or ran (a SKIPPED task never ran), else
-// PENDING.
+// RUNNING once any task runs or ran (a SKIPPED task never ran; an
+// IN_ERROR one ran and is not over), else PENDING.
 func jobState(tasks []TaskView, skip []bool) api.JobState {
 	over, failed, killed, started := true, false, false, false
 	for i, t := range tasks {
@@ -87,7 +87,7 @@ func jobState(tasks []TaskView, skip []bool) api.JobState {
 		over = over && s.Terminal()
 		failed = failed || s == api.TaskFailed
 		killed = killed || s == api.TaskKilled
-		started = started || s == api.TaskRunning || (s.Terminal() && s != api.TaskSkipped)
+		started = started || s == api.TaskRunning || s == api.TaskInError || (s.Terminal() && s != api.TaskSkipped)
 	}
 	switch {
 	case over && failed:

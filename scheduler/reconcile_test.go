@@ -18,6 +18,7 @@ var diamondDeps = [][]int{nil, {0}, {0}, {1, 2}}
 var stateLetters = map[byte]api.TaskState{
 	'P': api.TaskPending, 'Q': api.TaskPending, 'R': api.TaskRunning,
 	'F': api.TaskFinished, 'X': api.TaskFailed, 'S': api.TaskSkipped, 'K': api.TaskKilled,
+	'E': api.TaskInError,
 }
 
 // views builds a job's task views from its edges and state letters.
@@ -56,6 +57,8 @@ func TestReconcile(t *testing.T) {
 		{"other branch goes on", chainAndLone, "XPP", Transitions{Ready: []int{2}, Skip: []int{1}, JobState: api.JobRunning}},
 		{"skips only pending tasks", chainAndLone, "XRP", Transitions{Ready: []int{2}, JobState: api.JobRunning}},
 		{"bad indexes are ignored", [][]int{{-1, 7}}, "P", Transitions{Ready: []int{0}, JobState: api.JobPending}},
+		{"in error holds its dependents", diamondDeps, "FEFP", Transitions{JobState: api.JobRunning}},
+		{"in error alone keeps the job running", chainAndLone, "EPF", Transitions{JobState: api.JobRunning}},
 		{"dependencies later in the list", [][]int{{2}, {0}, nil}, "PPX", Transitions{Skip: []int{0, 1}, JobState: api.JobFailed}},
 	}
 	for _, tt := range tests {

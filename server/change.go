@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/shrike-grid/shrike/api"
 	"github.com/shrike-grid/shrike/store"
@@ -99,6 +100,12 @@ func (s *Server) retireJob(id int64) {
 	for _, t := range j.tasks {
 		s.ready.remove(t)
 		delete(s.tasks, t.rec.ID)
+	}
+	for _, dep := range j.waitJobs { // it no longer waits (jobdeps.go)
+		s.jobWaiters[dep] = slices.DeleteFunc(s.jobWaiters[dep], func(w int64) bool { return w == id })
+		if len(s.jobWaiters[dep]) == 0 {
+			delete(s.jobWaiters, dep)
+		}
 	}
 	delete(s.jobs, id)
 }

@@ -97,6 +97,12 @@ type Config struct {
 	// ResultLimit is the largest task result (Lua return value or
 	// $SHRIKE_RESULT file) in bytes.
 	ResultLimit int64 `yaml:"result_limit"`
+	// MaxSubJobs bounds the jobs in one sub-job tree (all the descendants
+	// of a job that a user submitted), and MaxSubJobDepth how deep the
+	// tree may go (a user's job is depth 0, its children 1, ...): a guard
+	// against a job that decomposes itself without end. 0: no limit.
+	MaxSubJobs     int `yaml:"max_sub_jobs"`
+	MaxSubJobDepth int `yaml:"max_sub_job_depth"`
 
 	Logger *slog.Logger `yaml:"-"`
 }
@@ -124,6 +130,8 @@ func DefaultConfig() Config {
 		SelectionBackoff:   5 * time.Minute,
 		FairShareHalfLife:  24 * time.Hour,
 		ResultLimit:        1 << 20,
+		MaxSubJobs:         10000,
+		MaxSubJobDepth:     32,
 	}
 }
 
@@ -261,6 +269,9 @@ func (c *Config) Validate() error {
 		if u, err := url.Parse(c.AdvertiseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			errs = append(errs, fmt.Errorf("advertise_url: %q is not a URL like https://grid.example.org:8080", c.AdvertiseURL))
 		}
+	}
+	if c.MaxSubJobs < 0 || c.MaxSubJobDepth < 0 {
+		errs = append(errs, errors.New("max_sub_jobs, max_sub_job_depth: must not be negative (0 means no limit)"))
 	}
 	if c.DownNodeRetention < 0 {
 		errs = append(errs, errors.New("down_node_retention: must not be negative (0 keeps DOWN nodes)"))

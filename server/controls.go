@@ -76,12 +76,12 @@ func (s *Server) RestartFailed(ctx context.Context, p rest.Principal, id int64) 
 	return s.controlJob(ctx, p, id, true, func(j *jobState, c *change) error {
 		to := map[int]api.TaskState{}
 		for i, t := range j.tasks {
-			if api.TaskState(t.rec.State) == api.TaskFailed {
+			if st := api.TaskState(t.rec.State); st == api.TaskFailed || st == api.TaskInError {
 				to[i] = api.TaskPending
 			}
 		}
 		if len(to) == 0 {
-			return api.Errorf(api.CodeConflict, "job %d has no failed task to restart", id)
+			return api.Errorf(api.CodeConflict, "job %d has no FAILED or IN_ERROR task to restart", id)
 		}
 		s.resetTasks(j, to, "restarted by "+p.Name, c)
 		return nil
@@ -90,10 +90,10 @@ func (s *Server) RestartFailed(ctx context.Context, p rest.Principal, id int64) 
 
 // taskActionFrom lists the task states each action applies to.
 var taskActionFrom = map[api.TaskAction][]api.TaskState{
-	api.TaskKill:    {api.TaskPending, api.TaskRunning},
-	api.TaskRestart: {api.TaskFailed, api.TaskKilled},
+	api.TaskKill:    {api.TaskPending, api.TaskRunning, api.TaskInError},
+	api.TaskRestart: {api.TaskFailed, api.TaskKilled, api.TaskInError},
 	api.TaskPreempt: {api.TaskRunning},
-	api.TaskFinish:  {api.TaskPending, api.TaskFailed, api.TaskKilled},
+	api.TaskFinish:  {api.TaskPending, api.TaskFailed, api.TaskKilled, api.TaskInError},
 }
 
 // ControlTask implements rest.Backend. Restart and finish may bring a job
@@ -251,8 +251,14 @@ func (s *Server) controlJob(ctx context.Context, p rest.Principal, id int64, rev
 			s.restoreResults(results)
 		}
 		if !visible(p, j.rec.Owner) {
+			s.retireJob(id) // if it was revived for this call
 			s.mu.Unlock()
 			return api.Job{}, jobNotFound(id)
+		}
+		if err := s.checkControl(p, id); err != nil {
+			s.retireJob(id)
+			s.mu.Unlock()
+			return api.Job{}, err
 		}
 		if st := api.JobState(j.rec.State); st.Terminal() && !revive {
 			s.mu.Unlock()

@@ -19,4 +19,7 @@
 //
 // Lock order: Server.mu is the only mutex around job and node state. The
 // committer and NATS are never called with it held when the call can block.
+// The sub-job tree (jobTree, subjobs.go) has its own lock, taken after
+// Server.mu or alone, never the other way round, so that access checks
+// use it with or without Server.mu.
 package server

@@ -37,6 +37,10 @@ func (s *Server) noteFailure(t *taskState, dec scheduler.RetryDecision) {
 // nodes it avoided. It reports whether the task was queued. Called with
 // s.mu held.
 func (s *Server) enqueue(t *taskState, now time.Time) bool {
+	if t.job.held(now) {
+		t.gated = true // releaseJob queues it
+		return false
+	}
 	if t.rec.Failures == 0 {
 		t.retryAt, t.qt.AvoidNodes = time.Time{}, nil
 	}

@@ -106,6 +106,10 @@ func (f *eventFeed) wants(e api.Event) bool {
 	if f.job != 0 {
 		return e.JobID == f.job
 	}
+	if f.p.Scope != nil {
+		// A job-scoped caller sees its tree's events only (not nodes').
+		return e.JobID != 0 && f.s.inScope(f.p, e.JobID)
+	}
 	if e.JobID == 0 || f.p.IsAdmin() {
 		return true // node events are for every user
 	}

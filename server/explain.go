@@ -212,11 +212,19 @@ func (s *Server) ExplainJob(ctx context.Context, p rest.Principal, id int64, nod
 	var todo []judged
 	var unplaced [][]api.Reason
 	var waitingDeps []bool
+	var held []string
 	groups := s.userGroups[j.rec.Owner]
+	hold := s.holdReason(j, now)
 	for _, t := range j.tasks {
+		if api.TaskState(t.rec.State) == api.TaskInError {
+			out.Tasks = append(out.Tasks, api.TaskExplain{Task: t.rec.Name, State: api.TaskInError, Reasons: []api.Reason{{
+				Message: "failed for good and suspended (on_task_error: suspend_task): restart it (job task restart, job restart-failed) or kill it"}}})
+			continue
+		}
 		if api.TaskState(t.rec.State) != api.TaskPending {
 			continue
 		}
+		held = append(held, hold)
 		todo = append(todo, judged{name: t.rec.Name, state: api.TaskPending, spec: t.spec, sel: s.selectionOf(t), owner: j.rec.Owner, groups: groups})
 		var rs []api.Reason
 		for _, r := range t.unplaced {
@@ -237,6 +245,8 @@ func (s *Server) ExplainJob(ctx context.Context, p rest.Principal, id int64, nod
 		}
 		te.Task = todo[i].name
 		switch {
+		case held[i] != "":
+			te.Reasons = append([]api.Reason{{Count: 0, Message: held[i]}}, te.Reasons...)
 		case waitingDeps[i]:
 			te.Reasons = append([]api.Reason{{Count: 0, Message: "waiting for the tasks it depends on"}}, te.Reasons...)
 		case len(unplaced[i]) > 0:

@@ -52,6 +52,9 @@ func (s *Server) setJobState(j *jobState, state api.JobState, c *change) {
 	c.m.JobStates = append(c.m.JobStates, storeJobState(j))
 	c.jobEvent(j)
 	c.logJob(j.rec.ID, "", 0, "job "+string(state))
+	if state.Terminal() {
+		s.jobEnded(j.rec.ID, state, c)
+	}
 }
 
 // endAttempt applies the result of a task attempt: the retry policy picks
@@ -91,9 +94,16 @@ func (s *Server) loseAttempt(t *taskState, c *change, reason string) {
 
 // applyRetry moves t to the state the retry policy decided, with the
 // task's failure handling: a retry waits out its delay and may avoid the
-// node it failed on; a task that failed for good applies on_task_error.
+// node it failed on; a task that failed for good applies on_task_error
+// (suspend_task: it goes IN_ERROR instead of FAILED).
 func (s *Server) applyRetry(t *taskState, dec scheduler.RetryDecision, c *change) {
 	s.noteFailure(t, dec)
+	if dec.State == api.TaskFailed && t.spec.OnTaskError == api.OnErrorSuspendTask {
+		// Not over: the task, its dependents and the job wait for a user
+		// to restart or kill it.
+		dec.State = api.TaskInError
+		dec.Reason += "; suspended (on_task_error: suspend_task) until restarted or killed"
+	}
 	t.rec.State = string(dec.State)
 	t.rec.Failures = dec.Failures
 	t.rec.NodeLosses = dec.NodeLosses

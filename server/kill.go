@@ -10,7 +10,8 @@ import (
 
 // KillJob implements rest.Backend. Pending tasks are killed at once;
 // running attempts are marked KILLED and stopped on their nodes, keeping
-// their reservations until the nodes confirm.
+// their reservations until the nodes confirm. Every job below it (its
+// sub-jobs, to any depth) is killed in the same change.
 func (s *Server) KillJob(ctx context.Context, p rest.Principal, id int64) error {
 	var c change
 	s.mu.Lock()
@@ -23,15 +24,20 @@ func (s *Server) KillJob(ctx context.Context, p rest.Principal, id int64) error 
 		s.mu.Unlock()
 		return jobNotFound(id)
 	}
+	if !s.inScope(p, id) {
+		s.mu.Unlock()
+		return errScopeRead(p)
+	}
 	c.logJob(id, "", 0, "killed by "+p.Name)
 	s.killJobTasks(j, "killed by "+p.Name, &c)
 	s.setJobState(j, api.JobKilled, &c)
+	s.killDescendants(id, &c)
 	s.seal(&c)
 	s.mu.Unlock()
 	return s.commitChange(&c)
 }
 
-// killJobTasks kills j's PENDING and RUNNING tasks: pending ones at once,
+// killJobTasks kills j's PENDING, IN_ERROR and RUNNING tasks: pending ones at once,
 // running ones marked KILLED and stopped on their nodes, keeping their
 // reservations until the nodes confirm. The caller sets the job's state.
 // Called with s.mu held.
@@ -39,7 +45,7 @@ func (s *Server) killJobTasks(j *jobState, why string, c *change) {
 	now := s.now()
 	for _, t := range j.tasks {
 		switch api.TaskState(t.rec.State) {
-		case api.TaskPending:
+		case api.TaskPending, api.TaskInError:
 			s.ready.remove(t)
 		case api.TaskRunning:
 			c.kill(t.rec.Node, t.ref())
@@ -64,6 +70,17 @@ func (s *Server) killUnindexed(ctx context.Context, p rest.Principal, id int64) 
 		return err
 	}
 	if api.JobState(rec.State).Terminal() {
+		// Over, but its sub-jobs may not be: they are killed.
+		var c change
+		s.mu.Lock()
+		n := s.killDescendants(id, &c)
+		if n > 0 {
+			s.seal(&c)
+		}
+		s.mu.Unlock()
+		if n > 0 {
+			return s.commitChange(&c)
+		}
 		return api.Errorf(api.CodeConflict, "job %d is already %s", id, rec.State)
 	}
 	select {

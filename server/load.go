@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -39,6 +40,11 @@ func (s *Server) load(ctx context.Context) error {
 			n.Lock = &api.NodeLock{By: nr.LockedBy, At: *nr.LockedAt, Reason: nr.LockReason}
 		}
 	}
+	parents, err := s.store.JobParents(ctx)
+	if err != nil {
+		return err
+	}
+	s.tree.load(parents)
 	jobs, tasks, err := s.store.LoadActive(ctx)
 	if err != nil {
 		return err
@@ -57,7 +63,15 @@ func (s *Server) load(ctx context.Context) error {
 		for _, t := range j.tasks {
 			s.tasks[t.rec.ID] = t
 		}
+		known, err := s.depStates(ctx, j)
+		if err != nil {
+			return err
+		}
+		failed, failedState, _ := s.gateJob(j, known, now)
 		s.applyTransitions(j, trans, &c)
+		if failed != 0 {
+			s.depEnded(j, failed, failedState, &c)
+		}
 		for _, t := range j.tasks {
 			if api.TaskState(t.rec.State) == api.TaskRunning {
 				s.restoreAlloc(t, &c)
@@ -80,6 +94,25 @@ func (s *Server) load(ctx context.Context) error {
 		s.retireJob(id)
 	}
 	return nil
+}
+
+// depStates reads from the store the state of the jobs of j's
+// depends_on_jobs that are not in the index (they are over; "" for one
+// that no longer exists). Jobs are loaded in ID order, so those it waits
+// for, being older, are indexed first.
+func (s *Server) depStates(ctx context.Context, j *jobState) (map[int64]api.JobState, error) {
+	known := make(map[int64]api.JobState)
+	for _, id := range j.spec.DependsOnJobs {
+		if s.jobs[id] != nil {
+			continue
+		}
+		rec, _, err := s.store.GetJob(ctx, id)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+		known[id] = api.JobState(rec.State)
+	}
+	return known, nil
 }
 
 // restoreAlloc puts a running attempt's reservation back on its node; an

@@ -173,7 +173,7 @@ func (s *Server) TaskLog(ctx context.Context, p rest.Principal, jobID int64, tas
 			attempt = t.Attempt
 		}
 		if attempt > t.Attempt || attempt <= 0 {
-			done := api.TaskState(t.State).Terminal()
+			done := attemptOver(api.TaskState(t.State))
 			if attempt > t.Attempt && t.Attempt > 0 {
 				return rest.LogPage{}, api.Errorf(api.CodeNotFound, "task %s has run %d attempt(s), not %d", task, t.Attempt, attempt)
 			}
@@ -184,10 +184,15 @@ func (s *Server) TaskLog(ctx context.Context, p rest.Principal, jobID int64, tas
 		if err != nil {
 			return rest.LogPage{}, err
 		}
-		over := attempt < t.Attempt || api.TaskState(t.State).Terminal()
+		over := attempt < t.Attempt || attemptOver(api.TaskState(t.State))
 		next := offset + int64(len(data))
 		done := over && s.logs.complete(k) && next >= s.logs.size(jobID, k)
 		return rest.LogPage{Data: data, Next: next, Attempt: attempt, Done: done}, nil
 	}
 	return rest.LogPage{}, api.Errorf(api.CodeNotFound, "job %d has no task %q", jobID, task)
 }
+
+// attemptOver reports whether a task in state st has no attempt running
+// or to come without someone acting: it is over, or IN_ERROR (suspended
+// until restarted), so a log follower stops.
+func attemptOver(st api.TaskState) bool { return st.Terminal() || st == api.TaskInError }

@@ -66,6 +66,15 @@ func (s *Server) changePriority(ctx context.Context, p rest.Principal, id int64,
 		s.mu.Unlock()
 		return jobNotFound(id)
 	}
+	if err := s.checkControl(p, id); err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	if own := s.jobs[scopeJob(p)]; own != nil && pr > api.Priority(own.rec.Priority) {
+		s.mu.Unlock()
+		return api.Invalid([]api.FieldError{{Field: "priority", Message: fmt.Sprintf(
+			"a job-scoped token may not raise a sub-job above its own job's priority (%s)", api.Priority(own.rec.Priority))}})
+	}
 	if err := s.checkPriority(p, pr); err != nil {
 		s.mu.Unlock()
 		return err

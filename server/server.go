@@ -48,6 +48,8 @@ type Server struct {
 
 	// schedMu serializes SetScheduler (taken before mu).
 	schedMu sync.Mutex
+	// tree links sub-jobs to their parents (subjobs.go; its own lock).
+	tree jobTree
 
 	mu       sync.Mutex // guards everything below
 	jobs     map[int64]*jobState
@@ -72,6 +74,9 @@ type Server struct {
 	selLayout uint64
 	// sched is the scheduler's lifecycle state (scheduler_state.go).
 	sched api.SchedulerStatus
+	// jobWaiters lists, by job, the jobs whose depends_on_jobs wait for
+	// it (jobdeps.go).
+	jobWaiters map[int64][]int64
 
 	wake       chan struct{}
 	sourceWake chan struct{}
@@ -103,7 +108,7 @@ func New(cfg Config) (*Server, error) {
 		reg: rm.NewRegistry(), removed: make(map[string]string), wake: make(chan struct{}, 1), fatal: make(chan error, 1),
 		sources: make(map[string]*source), enroll: make(map[string]store.EnrollTokenRecord),
 		creds: make(map[string]store.CredentialRecord), userGroups: make(map[string][]string),
-		sourceWake: make(chan struct{}, 1),
+		sourceWake: make(chan struct{}, 1), jobWaiters: make(map[int64][]int64),
 	}
 	if err := s.open(); err != nil {
 		s.closeAll()

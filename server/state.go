@@ -21,6 +21,9 @@ type jobState struct {
 	// barriers how many array barriers follow the tasks in the DAG.
 	starts   []int
 	barriers int
+	// waitJobs are the jobs of its depends_on_jobs that have not FINISHED
+	// yet (jobdeps.go).
+	waitJobs []int64
 }
 
 // taskState is one task of an indexed job. An array's instances share
@@ -55,6 +58,9 @@ type taskState struct {
 	// waitLogged is the waiting reasons last written to the job's server
 	// log, so that a line is written only when they change (serverlog.go).
 	waitLogged []scheduler.Reason
+	// gated is set on a ready task kept out of the queue because its job
+	// is held (depends_on_jobs, start_at; jobdeps.go).
+	gated bool
 }
 
 // selecting reports whether the task has selection scripts.

@@ -28,6 +28,14 @@ func (s *Server) SubmitJob(ctx context.Context, p rest.Principal, spec api.JobSp
 	if err := s.checkSubmission(p, spec); err != nil {
 		return api.SubmitResponse{}, err
 	}
+	adopted, err := s.adoptSubJob(p, &spec)
+	if err != nil {
+		return api.SubmitResponse{}, err
+	}
+	known, err := s.checkJobDeps(ctx, p, spec)
+	if err != nil {
+		return api.SubmitResponse{}, err
+	}
 	data, err := json.Marshal(spec)
 	if err != nil {
 		return api.SubmitResponse{}, fmt.Errorf("encode job spec: %w", err)
@@ -48,7 +56,7 @@ func (s *Server) SubmitJob(ctx context.Context, p rest.Principal, spec api.JobSp
 	// array instances are written on their first change (arrays.go).
 	jr := store.JobRecord{
 		ID: jobID, Name: spec.Name, Owner: p.Name, Priority: int(spec.Priority),
-		State: string(api.JobPending), Spec: data, SubmittedAt: now,
+		State: string(api.JobPending), Spec: data, SubmittedAt: now, Parent: spec.Parent,
 		FirstTaskID: firstTask, TaskCount: total,
 	}
 	var trs []store.TaskRecord
@@ -74,15 +82,25 @@ func (s *Server) SubmitJob(ctx context.Context, p rest.Principal, spec api.JobSp
 	for _, t := range j.tasks {
 		s.tasks[t.rec.ID] = t
 	}
+	if spec.Parent != 0 {
+		s.tree.add(jobID, spec.Parent)
+	}
+	failed, failedState, recheck := s.gateJob(j, known, now)
 	c.jobEvent(j)
 	s.applyTransitions(j, trans, &c)
+	if failed != 0 {
+		s.depEnded(j, failed, failedState, &c)
+	}
 	s.seal(&c)
 	s.mu.Unlock()
 	if err := s.commitChange(&c); err != nil {
 		return api.SubmitResponse{}, err
 	}
-	s.log.Debug("job submitted", "job", jobID, "owner", p.Name, "tasks", total)
-	return api.SubmitResponse{ID: jobID, Warnings: s.submissionWarnings(ctx, p, spec)}, nil
+	if len(recheck) > 0 {
+		s.recheckDeps(ctx, j, recheck)
+	}
+	s.log.Debug("job submitted", "job", jobID, "owner", p.Name, "tasks", total, "parent", spec.Parent)
+	return api.SubmitResponse{ID: jobID, Warnings: append(adopted, s.submissionWarnings(ctx, p, spec)...)}, nil
 }
 
 // submissionWarnings names the tasks no current node could run (nodes

@@ -24,6 +24,7 @@ func jobView(rec store.JobRecord, spec api.JobSpec, tasks []store.TaskRecord) ap
 		ID: rec.ID, Name: rec.Name, State: api.JobState(rec.State), Owner: rec.Owner,
 		Priority: api.Priority(rec.Priority), SubmittedAt: rec.SubmittedAt, FinishedAt: rec.FinishedAt,
 		Variables: spec.Variables, Tasks: make([]api.Task, len(tasks)),
+		Parent: rec.Parent, DependsOnJobs: spec.DependsOnJobs, StartAt: spec.StartAt,
 	}
 	lay := &jobState{spec: spec, starts: layoutOf(&spec)}
 	total := lay.starts[len(lay.starts)-1]
@@ -42,7 +43,8 @@ func jobView(rec store.JobRecord, spec api.JobSpec, tasks []store.TaskRecord) ap
 }
 
 // loadJob returns a job's row, spec and tasks from the index, or else from
-// the store; others' jobs are not found for non-admins.
+// the store; others' jobs are not found for non-admins, and a job-scoped
+// caller is refused jobs outside its tree.
 func (s *Server) loadJob(ctx context.Context, p rest.Principal, id int64) (store.JobRecord, api.JobSpec, []store.TaskRecord, error) {
 	s.mu.Lock()
 	if j := s.jobs[id]; j != nil {
@@ -55,6 +57,9 @@ func (s *Server) loadJob(ctx context.Context, p rest.Principal, id int64) (store
 		if !visible(p, rec.Owner) {
 			return rec, spec, nil, jobNotFound(id)
 		}
+		if !s.inScope(p, id) {
+			return rec, spec, nil, errScopeRead(p)
+		}
 		return rec, spec, tasks, nil
 	}
 	s.mu.Unlock()
@@ -64,6 +69,9 @@ func (s *Server) loadJob(ctx context.Context, p rest.Principal, id int64) (store
 	}
 	if err != nil {
 		return rec, api.JobSpec{}, nil, err
+	}
+	if !s.inScope(p, id) {
+		return rec, api.JobSpec{}, nil, errScopeRead(p)
 	}
 	var spec api.JobSpec
 	if err := json.Unmarshal(rec.Spec, &spec); err != nil {
@@ -83,7 +91,7 @@ func (s *Server) loadJob(ctx context.Context, p rest.Principal, id int64) (store
 // after.)
 func (s *Server) GetJob(ctx context.Context, p rest.Principal, id int64) (api.Job, error) {
 	s.mu.Lock()
-	if j := s.jobs[id]; j != nil && visible(p, j.rec.Owner) {
+	if j := s.jobs[id]; j != nil && visible(p, j.rec.Owner) && s.inScope(p, id) {
 		rec, spec := j.rec, j.spec
 		tasks := make([]store.TaskRecord, len(j.tasks))
 		waiting := make([][]scheduler.Reason, len(j.tasks))
@@ -95,6 +103,16 @@ func (s *Server) GetJob(ctx context.Context, p rest.Principal, id int64) (api.Jo
 				waiting[i] = t.unplaced
 			}
 		}
+		// A held job's ready tasks wait for it (depends_on_jobs, start_at).
+		hold := s.holdReason(j, s.now())
+		var gated []int
+		if hold != "" {
+			for i, t := range j.tasks {
+				if t.gated && api.TaskState(t.rec.State) == api.TaskPending {
+					gated = append(gated, i)
+				}
+			}
+		}
 		s.mu.Unlock()
 		view := jobView(rec, spec, tasks)
 		for i, rs := range waiting {
@@ -103,6 +121,10 @@ func (s *Server) GetJob(ctx context.Context, p rest.Principal, id int64) (api.Jo
 				view.Tasks[i].WaitingReasons = append(view.Tasks[i].WaitingReasons, api.Reason{Count: r.Count, Message: r.Message})
 			}
 		}
+		for _, i := range gated {
+			view.Tasks[i].WaitingReasons = []api.Reason{{Message: hold}}
+		}
+		view.Children = s.tree.childrenOf(id)
 		return view, nil
 	}
 	s.mu.Unlock()
@@ -114,6 +136,7 @@ func (s *Server) GetJob(ctx context.Context, p rest.Principal, id int64) (api.Jo
 	if err := s.markResults(ctx, &view, tasks); err != nil {
 		return api.Job{}, err
 	}
+	view.Children = s.tree.childrenOf(id)
 	return view, nil
 }
 
@@ -125,9 +148,12 @@ func (s *Server) GetJobSpec(ctx context.Context, p rest.Principal, id int64) (ap
 
 // ListJobs implements rest.Backend: from the store, newest first.
 func (s *Server) ListJobs(ctx context.Context, p rest.Principal, q rest.JobQuery) (api.JobList, error) {
-	sq := store.JobQuery{Owner: q.Owner, Offset: q.Offset, Limit: q.Limit}
+	sq := store.JobQuery{Owner: q.Owner, Offset: q.Offset, Limit: q.Limit, Parent: q.Parent}
 	if !p.IsAdmin() {
 		sq.Owner = p.Name
+	}
+	if p.Scope != nil {
+		sq.IDs = s.scopeTree(p) // its own job and those below it only
 	}
 	if sq.Limit <= 0 {
 		sq.Limit = 50
@@ -151,7 +177,7 @@ func (s *Server) ListJobs(ctx context.Context, p rest.Principal, q rest.JobQuery
 	for i, r := range recs {
 		j := api.Job{ID: r.ID, Name: r.Name, State: api.JobState(r.State), Owner: r.Owner,
 			Priority: api.Priority(r.Priority), SubmittedAt: r.SubmittedAt, FinishedAt: r.FinishedAt,
-			TaskCounts: make(map[api.TaskState]int)}
+			TaskCounts: make(map[api.TaskState]int), Parent: r.Parent}
 		for st, n := range counts[r.ID] {
 			j.TaskCounts[api.TaskState(st)] = n
 		}

@@ -229,3 +229,48 @@ func TestMigrateJobTaskRange(t *testing.T) {
 		t.Errorf("MaxIDs task = %d, %v; want 8", taskID, err)
 	}
 }
+
+// TestMigrateJobsParent: a jobs table from before sub-jobs gets the parent
+// column; its rows have no parent, and new rows keep theirs.
+func TestMigrateJobsParent(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	db, err := sql.Open(sqlite.DriverName, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	submitted := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	for _, q := range []string{
+		"CREATE TABLE `jobs` (`id` integer,`name` text NOT NULL,`owner` text NOT NULL,`priority` integer NOT NULL," +
+			"`state` text NOT NULL,`spec` blob,`submitted_at` datetime NOT NULL,`finished_at` datetime,PRIMARY KEY (`id`))",
+		"CREATE INDEX `idx_jobs_owner` ON `jobs`(`owner`)",
+		"CREATE INDEX `idx_jobs_state` ON `jobs`(`state`)",
+	} {
+		if _, err = db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if _, err = db.ExecContext(ctx, "INSERT INTO jobs (id, name, owner, priority, state, spec, submitted_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+		1, "old", "alice", 3, "RUNNING", []byte(`{}`), submitted); err != nil {
+		t.Fatal(err)
+	}
+	_ = db.Close()
+
+	s, err := store.OpenSQLite(path, store.SQLiteOptions{})
+	if err != nil {
+		t.Fatalf("OpenSQLite(old jobs): %v", err)
+	}
+	defer func() { _ = s.Close() }()
+	old, _, err := s.GetJob(ctx, 1)
+	if err != nil || old.Parent != 0 || old.Name != "old" {
+		t.Fatalf("old job = %+v, %v; want it with no parent", old, err)
+	}
+	child := store.JobRecord{ID: 2, Name: "child", Owner: "alice", Priority: 3, State: "PENDING", Spec: []byte(`{}`), SubmittedAt: submitted, Parent: 1}
+	if err = s.Apply(ctx, store.Mutation{Jobs: []store.JobRecord{child}}); err != nil {
+		t.Fatalf("Apply after migration: %v", err)
+	}
+	parents, err := s.JobParents(ctx)
+	if err != nil || len(parents) != 1 || parents[2] != 1 {
+		t.Errorf("JobParents = %v, %v; want 2 → 1", parents, err)
+	}
+}

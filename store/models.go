@@ -29,6 +29,9 @@ type jobModel struct {
 	// or not yet (see JobRecord); migrate fills them for older rows.
 	FirstTaskID int64 `gorm:"not null;default:0"`
 	TaskCount   int   `gorm:"not null;default:0"`
+	// Parent is the job whose task submitted this one (0: none). Rows
+	// older than the column have 0, which is right: sub-jobs are newer.
+	Parent int64 `gorm:"not null;default:0;index:idx_jobs_parent"`
 }
 
 func (jobModel) TableName() string { return "jobs" }
@@ -200,7 +203,7 @@ func jobToModel(r JobRecord) jobModel {
 	return jobModel{
 		ID: r.ID, Name: r.Name, Owner: r.Owner, Priority: r.Priority, State: r.State,
 		Spec: r.Spec, SubmittedAt: utc(r.SubmittedAt), FinishedAt: utcPtr(r.FinishedAt),
-		FirstTaskID: r.FirstTaskID, TaskCount: r.TaskCount,
+		FirstTaskID: r.FirstTaskID, TaskCount: r.TaskCount, Parent: r.Parent,
 	}
 }
 
@@ -208,7 +211,7 @@ func jobFromModel(m jobModel) JobRecord {
 	return JobRecord{
 		ID: m.ID, Name: m.Name, Owner: m.Owner, Priority: m.Priority, State: m.State,
 		Spec: m.Spec, SubmittedAt: utc(m.SubmittedAt), FinishedAt: utcPtr(m.FinishedAt),
-		FirstTaskID: m.FirstTaskID, TaskCount: m.TaskCount,
+		FirstTaskID: m.FirstTaskID, TaskCount: m.TaskCount, Parent: m.Parent,
 	}
 }
 

@@ -127,6 +127,15 @@ func (s *sqlStore) ListJobs(ctx context.Context, q JobQuery) ([]JobRecord, int, 
 		if len(q.States) > 0 {
 			tx = tx.Where("state IN ?", q.States)
 		}
+		if q.IDs != nil {
+			if len(q.IDs) == 0 {
+				return tx.Where("1 = 0")
+			}
+			tx = tx.Where("id IN ?", q.IDs)
+		}
+		if q.Parent != 0 {
+			tx = tx.Where("parent = ?", q.Parent)
+		}
 		return tx
 	}
 	var jobs []jobModel
@@ -145,6 +154,22 @@ func (s *sqlStore) ListJobs(ctx context.Context, q JobQuery) ([]JobRecord, int, 
 		out[i] = jobFromModel(j)
 	}
 	return out, int(total), nil
+}
+
+// JobParents returns child → parent for every job with a parent.
+func (s *sqlStore) JobParents(ctx context.Context) (map[int64]int64, error) {
+	var rows []struct {
+		ID     int64
+		Parent int64
+	}
+	if err := s.r.WithContext(ctx).Model(&jobModel{}).Select("id, parent").Where("parent <> 0").Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("store: job parents: %w", err)
+	}
+	out := make(map[int64]int64, len(rows))
+	for _, r := range rows {
+		out[r.ID] = r.Parent
+	}
+	return out, nil
 }
 
 // countChunk bounds the IDs of one TaskCounts query, to stay under the bind

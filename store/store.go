@@ -35,6 +35,9 @@ type Store interface {
 	GetJob(ctx context.Context, id int64) (JobRecord, []TaskRecord, error)
 	// ListJobs returns a page of jobs, newest first, and the total matching.
 	ListJobs(ctx context.Context, q JobQuery) ([]JobRecord, int, error)
+	// JobParents returns, for every job that has a parent, its parent's
+	// ID (the sub-job tree, rebuilt in memory at start).
+	JobParents(ctx context.Context) (map[int64]int64, error)
 	// TaskCounts returns, per job, how many tasks are in each state; the
 	// rows a job holds but has not written yet count as PENDING.
 	TaskCounts(ctx context.Context, jobIDs []int64) (map[int64]map[string]int, error)
@@ -147,6 +150,8 @@ type JobRecord struct {
 	// the job holds no IDs beyond its rows.
 	FirstTaskID int64
 	TaskCount   int
+	// Parent is the job whose task submitted this one (0: none).
+	Parent int64
 }
 
 // JobStateUpdate changes a job's state.
@@ -284,6 +289,10 @@ type SessionRecord struct {
 type JobQuery struct {
 	Owner  string
 	States []string
+	// IDs, when not nil, keeps only these jobs (a job-scoped caller's
+	// tree); Parent, when not 0, only the children of that job.
+	IDs    []int64
+	Parent int64
 	Offset int
 	Limit  int
 }

@@ -88,7 +88,7 @@ var (
 		"locked_by", "locked_at", "lock_reason", "draining", "source", "state_since", "handle")
 	jobsTable = newUpsertTable("jobs", "id",
 		"id", "name", "owner", "priority", "state", "spec", "submitted_at", "finished_at",
-		"first_task_id", "task_count")
+		"first_task_id", "task_count", "parent")
 	tasksTable = newUpsertTable("tasks", "id",
 		"id", "job_id", "idx", "name", "state", "attempt", "failures", "node_losses", "node",
 		"exit_code", "error", "dispatched_at", "started_at", "finished_at")
@@ -114,7 +114,7 @@ func (m *nodeModel) args(dst []any) []any {
 
 func (m *jobModel) args(dst []any) []any {
 	return append(dst, m.ID, m.Name, m.Owner, int64(m.Priority), m.State, m.Spec, m.SubmittedAt, timeArg(m.FinishedAt),
-		m.FirstTaskID, int64(m.TaskCount))
+		m.FirstTaskID, int64(m.TaskCount), m.Parent)
 }
 
 func (m *taskModel) args(dst []any) []any {

@@ -66,11 +66,11 @@ func TestUpsertArgs(t *testing.T) {
 
 func TestUpsertQuery(t *testing.T) {
 	got := jobsTable.query(2, dollarN)
-	want := "INSERT INTO jobs (id, name, owner, priority, state, spec, submitted_at, finished_at, first_task_id, task_count) VALUES " +
-		"($1, $2, $3, $4, $5, $6, $7, $8, $9, $10), ($11, $12, $13, $14, $15, $16, $17, $18, $19, $20) " +
+	want := "INSERT INTO jobs (id, name, owner, priority, state, spec, submitted_at, finished_at, first_task_id, task_count, parent) VALUES " +
+		"($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11), ($12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22) " +
 		"ON CONFLICT (id) DO UPDATE SET name = excluded.name, owner = excluded.owner, priority = excluded.priority, " +
 		"state = excluded.state, spec = excluded.spec, submitted_at = excluded.submitted_at, finished_at = excluded.finished_at, " +
-		"first_task_id = excluded.first_task_id, task_count = excluded.task_count"
+		"first_task_id = excluded.first_task_id, task_count = excluded.task_count, parent = excluded.parent"
 	if got != want {
 		t.Errorf("jobs, 2 rows, $n:\n got %s\nwant %s", got, want)
 	}

@@ -23,8 +23,8 @@ func jobCommand(ctx context.Context, e *env, args []string) error {
 		{"pause", "pause a job: none of its tasks starts until it is resumed", jobControlCmd("pause",
 			"Pause a job: none of its tasks starts until it is resumed; running ones go on.", (*api.Client).PauseJob)},
 		{"resume", "resume a paused job", jobControlCmd("resume", "Resume a paused job.", (*api.Client).ResumeJob)},
-		{"restart", "restart a job's failed tasks", jobControlCmd("restart",
-			"Restart a job's FAILED tasks (and those skipped because of them) with fresh\nattempt budgets.", (*api.Client).RestartFailed)},
+		{"restart", "restart a job's failed (and IN_ERROR) tasks", jobControlCmd("restart",
+			"Restart a job's FAILED and IN_ERROR tasks (and those skipped because of them)\nwith fresh attempt budgets.", (*api.Client).RestartFailed)},
 		{"task", "kill, restart, preempt or finish one task", cmdJobTask},
 	}, args)
 }

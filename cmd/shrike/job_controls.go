@@ -32,10 +32,10 @@ func cmdJobTask(ctx context.Context, e *env, args []string) error {
 		action  api.TaskAction
 		summary string
 	}{
-		{api.TaskKill, "kill a task: pending at once, running on its node; its dependents are skipped"},
-		{api.TaskRestart, "put a FAILED or KILLED task back to PENDING with a fresh attempt budget"},
+		{api.TaskKill, "kill a task: pending or IN_ERROR at once, running on its node; its dependents are skipped"},
+		{api.TaskRestart, "put a FAILED, KILLED or IN_ERROR task back to PENDING with a fresh attempt budget"},
 		{api.TaskPreempt, "stop a RUNNING task and queue it again without counting the attempt"},
-		{api.TaskFinish, "mark a PENDING, FAILED or KILLED task FINISHED so that its dependents run"},
+		{api.TaskFinish, "mark a PENDING, FAILED, KILLED or IN_ERROR task FINISHED so that its dependents run"},
 	} {
 		cmds = append(cmds, command{string(a.action), a.summary, taskControlCmd(a.action, a.summary)})
 	}

@@ -9,7 +9,8 @@ import (
 func cmdJobKill(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "job kill", "ID",
 		"Kill a job: pending tasks are killed at once, running ones are stopped on\n"+
-			"their nodes.",
+			"their nodes. The sub-jobs its tasks submitted are killed with it, to any\n"+
+			"depth (also when the job itself is already over).",
 		"shrike job kill 42")
 	server := serverFlag(fs)
 	id, c, err := jobTarget(e, fs, server, args)

@@ -10,23 +10,26 @@ import (
 
 // cmdJobLs is `shrike job ls`.
 func cmdJobLs(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "job ls", "[--state S]... [--owner U] [--limit N] [--offset N] [--json]",
+	fs := newFlags(e, "job ls", "[--state S]... [--owner U] [--parent ID] [--limit N] [--offset N] [--json]",
 		"List jobs, newest first. Users see their own jobs; admins see all and may\n"+
-			"filter by owner.",
+			"filter by owner. --parent lists the sub-jobs a job's tasks submitted.\n"+
+			"Run by a task with its job-scoped token, it lists that job and the jobs\n"+
+			"below it only.",
 		"shrike job ls --state RUNNING,PENDING --limit 50")
 	server := serverFlag(fs)
 	var states listFlag
 	fs.Var(&states, "state", "only jobs in this state: PENDING, RUNNING, FINISHED, FAILED, KILLED (repeatable, or comma-separated)")
 	owner := fs.String("owner", "", "only jobs of this user (admins)")
+	parent := fs.Int64("parent", 0, "only the sub-jobs of this job")
 	limit := fs.Int("limit", 0, "at most this many jobs (default: the server's page size)")
 	offset := fs.Int("offset", 0, "skip this many jobs")
 	asJSON := fs.Bool("json", false, "print the list as JSON")
 	if _, err := parseArgs(fs, args, 0); err != nil {
 		return err
 	}
-	opts := api.ListJobsOptions{Owner: *owner, Limit: *limit, Offset: *offset}
-	if *limit < 0 || *offset < 0 {
-		return usageErrorf("job ls: --limit and --offset must not be negative")
+	opts := api.ListJobsOptions{Owner: *owner, Parent: *parent, Limit: *limit, Offset: *offset}
+	if *limit < 0 || *offset < 0 || *parent < 0 {
+		return usageErrorf("job ls: --limit, --offset and --parent must not be negative")
 	}
 	for _, s := range states {
 		st := api.JobState(strings.ToUpper(s))

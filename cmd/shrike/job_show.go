@@ -13,9 +13,11 @@ import (
 // cmdJobShow is `shrike job show`.
 func cmdJobShow(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "job show", "ID [--tasks] [--json]",
-		"Show a job and the state, attempt, node and exit code of each task. An array\n"+
-			"(replicate) is summarised in one row, its instances counted by state;\n"+
-			"--tasks lists every instance.",
+		"Show a job (with its parent and sub-jobs, the jobs it waits for and its\n"+
+			"start time when set) and the state, attempt, node and exit code of each\n"+
+			"task, then why each waiting task waits. An array (replicate) is\n"+
+			"summarised in one row, its instances counted by state; --tasks lists\n"+
+			"every instance.",
 		"shrike job show --tasks 42")
 	server := serverFlag(fs)
 	asJSON := fs.Bool("json", false, "print the job as JSON")
@@ -48,6 +50,18 @@ func printJob(e *env, job api.Job, all bool) {
 	row(head, "Submitted:", fmtTime(&job.SubmittedAt))
 	row(head, "Finished:", fmtTime(job.FinishedAt))
 	row(head, "Variables:", fmtVars(job.Variables))
+	if job.Parent != 0 {
+		row(head, "Parent:", job.Parent)
+	}
+	if len(job.Children) > 0 {
+		row(head, "Children:", fmtIDs(job.Children))
+	}
+	if len(job.DependsOnJobs) > 0 {
+		row(head, "After jobs:", fmtIDs(job.DependsOnJobs))
+	}
+	if job.StartAt != nil {
+		row(head, "Start at:", fmtTime(job.StartAt))
+	}
 	_ = head.Flush()
 	fmt.Fprintln(e.stdout)
 	tw := newTable(e.stdout, "TASK", "STATE", "ATTEMPT", "NODE", "EXIT", "STARTED", "FINISHED", "ERROR")
@@ -150,6 +164,10 @@ func printWaiting(e *env, job api.Job, all bool) {
 			fmt.Fprintf(e.stdout, "\nWhy task %s is waiting:\n", first.Name)
 		}
 		for _, r := range first.WaitingReasons {
+			if r.Count == 0 { // the job's own reason (paused, held), not nodes'
+				fmt.Fprintf(e.stdout, "  %s\n", r.Message)
+				continue
+			}
 			noun := "nodes"
 			if r.Count == 1 {
 				noun = "node"
@@ -157,4 +175,13 @@ func printWaiting(e *env, job api.Job, all bool) {
 			fmt.Fprintf(e.stdout, "  %d %s: %s\n", r.Count, noun, r.Message)
 		}
 	}
+}
+
+// fmtIDs writes job ids as "12, 13".
+func fmtIDs(ids []int64) string {
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = strconv.FormatInt(id, 10)
+	}
+	return strings.Join(parts, ", ")
 }

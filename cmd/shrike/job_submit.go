@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/shrike-grid/shrike/api"
@@ -14,17 +15,26 @@ import (
 
 // cmdJobSubmit is `shrike job submit`.
 func cmdJobSubmit(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "job submit", "FILE [--var NAME=VALUE]... [--wait | --dry-run] [--json]",
+	fs := newFlags(e, "job submit", "FILE [--var NAME=VALUE]... [--after ID,...] [--start-at TIME] [--wait | --dry-run] [--json]",
 		"Submit a job document. FILE ending in .yaml or .yml is sent as YAML, any\n"+
 			"other as JSON; FILE \"-\" reads standard input (JSON if it starts with '{',\n"+
 			"else YAML). The server checks the whole document and reports every problem.\n"+
+			"With --after, no task starts before those jobs FINISHED (depends_on_jobs);\n"+
+			"if one ends otherwise, the job's tasks are skipped. With --start-at, no task\n"+
+			"starts before TIME (2026-11-22T08:00:00Z, or +10m from now; start_at).\n"+
+			"Run by a task (SHRIKE_ADDR and SHRIKE_TOKEN set), the job becomes a sub-job\n"+
+			"of the task's job: killing that job kills it too.\n"+
 			"With --wait, wait for the job like `shrike job wait` (same exit codes).\n"+
 			"With --dry-run, submit nothing: show for each task which nodes could run it\n"+
 			"now and why the others cannot (exit 0 even if no node can run a task).",
-		"shrike job submit pipeline.yaml --var input=/data/run42 --wait")
+		"shrike job submit pipeline.yaml --var input=/data/run42 --wait\n"+
+			"  shrike job submit report.yaml --after 12,13 --start-at +10m")
 	server := serverFlag(fs)
 	vars := varsFlag{}
 	fs.Var(vars, "var", "override a job variable, NAME=VALUE (repeatable)")
+	var after listFlag
+	fs.Var(&after, "after", "start only after these jobs FINISHED (ids, repeatable or comma-separated)")
+	startAt := fs.String("start-at", "", "start no task before this time: RFC 3339, or +DURATION from now")
 	wait := fs.Bool("wait", false, "wait until the job is over; exit 0 FINISHED, 3 FAILED, 4 KILLED")
 	dryRun := fs.Bool("dry-run", false, "submit nothing; show which nodes could run each task")
 	asJSON := fs.Bool("json", false, "print the answer (or, with --wait, the final job) as JSON")
@@ -46,7 +56,15 @@ func cmdJobSubmit(ctx context.Context, e *env, args []string) error {
 	if *dryRun {
 		return dryRunJob(ctx, e, c, doc, contentTypeFor(pos[0], doc), vars, *asJSON)
 	}
-	resp, err := c.SubmitJob(ctx, doc, contentTypeFor(pos[0], doc), vars)
+	opts := api.SubmitOptions{Vars: vars, StartAt: *startAt}
+	for _, a := range after {
+		id, err := strconv.ParseInt(strings.TrimSpace(a), 10, 64)
+		if err != nil || id < 1 {
+			return usageErrorf("job submit: --after: %q is not a job id", a)
+		}
+		opts.After = append(opts.After, id)
+	}
+	resp, err := c.SubmitJobWith(ctx, doc, contentTypeFor(pos[0], doc), opts)
 	if err != nil {
 		return err
 	}

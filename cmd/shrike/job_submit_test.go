@@ -145,3 +145,31 @@ func TestContentTypeFor(t *testing.T) {
 		}
 	}
 }
+
+// TestJobSubmitAfterAndStartAt: --after and --start-at reach the job as
+// depends_on_jobs and start_at; a bad --after is a usage error.
+func TestJobSubmitAfterAndStartAt(t *testing.T) {
+	c := newCLI(t)
+	file := writeFile(t, "hello.yaml", yamlJob)
+	c.mustRun("job", "submit", file, "--after", "12,13", "--after", "14", "--start-at", "2026-11-22T08:00:00Z")
+	specs := c.fake.Submitted()
+	if len(specs) != 1 {
+		t.Fatalf("submitted %d jobs, want 1", len(specs))
+	}
+	if got := specs[0].DependsOnJobs; len(got) != 3 || got[0] != 12 || got[1] != 13 || got[2] != 14 {
+		t.Errorf("depends_on_jobs %v, want [12 13 14]", got)
+	}
+	if at := specs[0].StartAt; at == nil || at.Format("2006-01-02T15:04:05Z07:00") != "2026-11-22T08:00:00Z" {
+		t.Errorf("start_at %v, want 2026-11-22T08:00:00Z", at)
+	}
+	if code, _, errOut := c.run("job", "submit", file, "--after", "twelve"); code != exitUsage || !strings.Contains(errOut, `"twelve" is not a job id`) {
+		t.Errorf("bad --after: exit %d, stderr %q", code, errOut)
+	}
+	if code, _, errOut := c.run("job", "submit", file, "--start-at", "tomorrow"); code == exitOK || !strings.Contains(errOut, "start_at") {
+		t.Errorf("bad --start-at: exit %d, stderr %q", code, errOut)
+	}
+	c.mustRun("job", "ls", "--parent", "7")
+	if q := c.fake.LastQuery(); q.Parent != 7 {
+		t.Errorf("job ls --parent 7 sent parent %d", q.Parent)
+	}
+}

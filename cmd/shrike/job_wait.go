@@ -60,7 +60,7 @@ func waitForJob(ctx context.Context, e *env, c *api.Client, id int64, timeout ti
 		progress = bar.update
 	}
 	opts := api.WaitOptions{Poll: waitPoll, Resync: waitResyncPolls * waitPoll}
-	job, err := c.WaitJobEvents(ctx, id, opts, progress)
+	job, err := c.WaitJobEvents(ctx, id, opts, noteInError(e, progress))
 	bar.finish()
 	if err != nil {
 		if timeout > 0 && errors.Is(err, context.DeadlineExceeded) {
@@ -82,4 +82,27 @@ func waitForJob(ctx context.Context, e *env, c *api.Client, id int64, timeout ti
 	done, total := taskProgress(job)
 	fmt.Fprintf(e.stdout, "Job %d %s: %d/%d tasks over.\n", id, job.State, done, total)
 	return jobExit(job)
+}
+
+// noteInError wraps a progress callback: an IN_ERROR task keeps the job
+// from ending until someone restarts or kills it, so the wait says so
+// (once per task) instead of looking stuck.
+func noteInError(e *env, progress func(api.Job)) func(api.Job) {
+	noted := map[string]bool{}
+	return func(job api.Job) {
+		if progress != nil {
+			progress(job)
+		}
+		for _, t := range job.Tasks {
+			if t.State != api.TaskInError {
+				delete(noted, t.Name)
+				continue
+			}
+			if !noted[t.Name] {
+				noted[t.Name] = true
+				fmt.Fprintf(e.stderr, "Task %s of job %d is IN_ERROR (on_task_error: suspend_task): the job waits until it is restarted "+
+					"(shrike job task restart %d %s) or killed.\n", t.Name, job.ID, job.ID, t.Name)
+			}
+		}
+	}
 }

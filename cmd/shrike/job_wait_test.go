@@ -179,3 +179,21 @@ func TestRenderProgress(t *testing.T) {
 		}
 	}
 }
+
+// TestWaitNotesInError: a wait that sees an IN_ERROR task says, once,
+// that the job waits for a restart or a kill.
+func TestWaitNotesInError(t *testing.T) {
+	var errOut strings.Builder
+	e := &env{stdout: io.Discard, stderr: &errOut}
+	seen := 0
+	note := noteInError(e, func(api.Job) { seen++ })
+	job := api.Job{ID: 7, Tasks: []api.Task{{Name: "a", State: api.TaskRunning}, {Name: "b", State: api.TaskInError}}}
+	note(job)
+	note(job)
+	if seen != 2 {
+		t.Errorf("progress called %d times, want 2", seen)
+	}
+	if got := strings.Count(errOut.String(), "Task b of job 7 is IN_ERROR"); got != 1 || !strings.Contains(errOut.String(), "shrike job task restart 7 b") {
+		t.Errorf("stderr %q, want one note naming the restart command", errOut.String())
+	}
+}

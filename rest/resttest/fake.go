@@ -27,7 +27,8 @@ type FakeBackend struct {
 	mu        sync.Mutex
 	now       time.Time
 	users     map[string]fakeUser
-	tokens    map[string]string // token → user name
+	tokens    map[string]string         // token → user name
+	scopes    map[string]rest.TaskScope // job-scoped tokens (AddScopedToken)
 	jobs      map[int64]*fakeJob
 	scripts   map[int64][]api.JobState // states the next GetJob calls apply
 	nextJob   int64
@@ -171,7 +172,26 @@ func (f *FakeBackend) Authenticate(_ context.Context, token string) (rest.Princi
 		return rest.Principal{}, api.Errorf(api.CodeUnauthorized, "unknown or expired token")
 	}
 	u := f.users[name].user
-	return rest.Principal{Name: name, Role: u.Role, Groups: slices.Clone(u.Groups)}, nil
+	p := rest.Principal{Name: name, Role: u.Role, Groups: slices.Clone(u.Groups)}
+	if sc, ok := f.scopes[token]; ok {
+		p.Role, p.Scope = api.RoleUser, &sc
+	}
+	return p, nil
+}
+
+// AddScopedToken returns a token that authenticates as user name with
+// scope, as a running task's job-scoped token does (the fake does not
+// keep scoped callers to their tree: the REST layer's route check is what
+// it serves to test).
+func (f *FakeBackend) AddScopedToken(name string, scope rest.TaskScope) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	tok := f.newTokenLocked(name)
+	if f.scopes == nil {
+		f.scopes = map[string]rest.TaskScope{}
+	}
+	f.scopes[tok] = scope
+	return tok
 }
 
 // Logout implements rest.Backend.

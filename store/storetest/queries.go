@@ -238,3 +238,44 @@ func testHeldTaskIDs(t *testing.T, o Options) {
 		t.Errorf("LoadActive = %+v, %v; want job 5 with its held IDs", jobs, err)
 	}
 }
+
+// testJobParents: a job's parent round-trips, JobParents lists every
+// child's, and ListJobs filters by IDs and by parent.
+func testJobParents(t *testing.T, o Options) {
+	s := open(t, o)
+	ctx := context.Background()
+	if parents, err := s.JobParents(ctx); err != nil || len(parents) != 0 {
+		t.Fatalf("JobParents on empty store = %v, %v; want none", parents, err)
+	}
+	child, grandchild := job(2, "alice", "RUNNING"), job(3, "alice", "PENDING")
+	child.Parent, grandchild.Parent = 1, 2
+	apply(t, s, store.Mutation{Jobs: []store.JobRecord{job(1, "alice", "RUNNING"), child, grandchild, job(4, "alice", "PENDING")}})
+	parents, err := s.JobParents(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(t, "JobParents", parents, map[int64]int64{2: 1, 3: 2})
+	got, _, err := s.GetJob(ctx, 3)
+	if err != nil || got.Parent != 2 {
+		t.Errorf("GetJob(3) parent = %d, %v; want 2", got.Parent, err)
+	}
+	for _, c := range []struct {
+		q   store.JobQuery
+		ids []int64
+	}{
+		{store.JobQuery{IDs: []int64{1, 3}}, []int64{3, 1}},
+		{store.JobQuery{IDs: []int64{}}, nil},
+		{store.JobQuery{Parent: 1}, []int64{2}},
+		{store.JobQuery{Parent: 4}, nil},
+	} {
+		jobs, total, err := s.ListJobs(ctx, c.q)
+		if err != nil {
+			t.Errorf("ListJobs(%+v): %v", c.q, err)
+			continue
+		}
+		check(t, fmt.Sprintf("ListJobs(%+v) IDs", c.q), ids(jobs), c.ids)
+		if total != len(c.ids) {
+			t.Errorf("ListJobs(%+v) total = %d; want %d", c.q, total, len(c.ids))
+		}
+	}
+}

@@ -47,6 +47,7 @@ func Run(t *testing.T, opts Options) {
 		{"GetJob", testGetJob},
 		{"ListJobs", testListJobs},
 		{"ListJobsLimits", testListJobsLimits},
+		{"JobParents", testJobParents},
 		{"TaskCounts", testTaskCounts},
 		{"Users", testUsers},
 		{"Sessions", testSessions},
