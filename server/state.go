@@ -41,6 +41,9 @@ type taskState struct {
 	// retryAt is when a failed attempt's retry_delay ends: until then the
 	// task is PENDING but kept out of the ready queue (errorpolicy.go).
 	retryAt time.Time
+	// others are the other nodes of the current attempt of a multi-node
+	// task (rec.Node runs it; these hold a slot each for it).
+	others []string
 }
 
 // selecting reports whether the task has selection scripts.
