@@ -17,7 +17,7 @@ const (
 )
 
 var jobFields = []string{"name", "priority", "variables", "node_token", "walltime", "selection", "input_space", "output_space", "tasks",
-	"on_task_error", "retry_delay", "retry_backoff", "retry_elsewhere"}
+	"on_task_error", "retry_delay", "retry_backoff", "retry_elsewhere", "queue"}
 
 // Parse reads a job document, YAML or JSON, validates all of it and returns
 // the job in canonical form with defaults applied. It reports every problem
@@ -72,6 +72,9 @@ func (p *parser) job(n *yaml.Node) api.JobSpec {
 	}
 	if v := m["output_space"]; v != nil {
 		spec.OutputSpace = p.spaceRef("output_space", v)
+	}
+	if v := m["queue"]; v != nil {
+		spec.Queue = p.queue("queue", v)
 	}
 	jobRetry := p.retryPolicy("", m)
 	if v := m["tasks"]; v == nil {

@@ -72,6 +72,9 @@ type Server struct {
 	selLayout uint64
 	// sched is the scheduler's lifecycle state (scheduler_state.go).
 	sched api.SchedulerStatus
+	// queues is the queue configuration with its defaults (queues.go);
+	// it never changes while the server runs.
+	queues []QueueConfig
 
 	wake       chan struct{}
 	sourceWake chan struct{}
@@ -103,7 +106,7 @@ func New(cfg Config) (*Server, error) {
 		reg: rm.NewRegistry(), removed: make(map[string]string), wake: make(chan struct{}, 1), fatal: make(chan error, 1),
 		sources: make(map[string]*source), enroll: make(map[string]store.EnrollTokenRecord),
 		creds: make(map[string]store.CredentialRecord), userGroups: make(map[string][]string),
-		sourceWake: make(chan struct{}, 1),
+		sourceWake: make(chan struct{}, 1), queues: cfg.effectiveQueues(),
 	}
 	if err := s.open(); err != nil {
 		s.closeAll()
