@@ -1,0 +1,192 @@
+package sim
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+
+	"github.com/shrike-grid/shrike/api"
+)
+
+// The window, as in the server (server/cycle.go): a cycle shows the
+// scheduler windowBase tasks plus windowPerSlot per free slot, at most
+// windowMax, or windowIdle when no slot is free.
+const (
+	windowBase    = 256
+	windowPerSlot = 16
+	windowMax     = 20_000
+	windowIdle    = 64
+)
+
+// groupKey identifies a group: the pending tasks of one priority, queue
+// and user.
+type groupKey struct {
+	priority api.Priority
+	queue    string
+	user     string
+}
+
+// group is one group's pending tasks in FIFO order (job, then position in
+// the job). Tasks mostly join at the tail and leave near the head, so
+// removal is lazy: a task that leaves only clears its queued flag, dead
+// entries at the head are dropped as the head is read, and the rest are
+// compacted away when they pile up.
+type group struct {
+	key   groupKey
+	tasks []*task
+	live  int
+}
+
+// fifo orders tasks within a group.
+func fifo(a, b *task) int {
+	return cmp.Or(cmp.Compare(a.job.id, b.job.id), cmp.Compare(a.index, b.index), cmp.Compare(a.id, b.id))
+}
+
+func (g *group) push(t *task) {
+	t.queued = true
+	g.live++
+	if t.inGroup {
+		return // its dead entry is still in place
+	}
+	t.inGroup = true
+	if n := len(g.tasks); n == 0 || fifo(g.tasks[n-1], t) < 0 {
+		g.tasks = append(g.tasks, t)
+		return
+	}
+	// A re-queued task (preempted, retried) goes back to its place.
+	i, _ := slices.BinarySearchFunc(g.tasks, t, fifo)
+	g.tasks = slices.Insert(g.tasks, i, t)
+}
+
+func (g *group) remove(t *task) {
+	if t.queued {
+		t.queued = false
+		g.live--
+	}
+}
+
+// head appends up to n live tasks from the head of the group to out.
+func (g *group) head(out []*task, n int) []*task {
+	if dead := len(g.tasks) - g.live; dead > max(1024, g.live) {
+		g.tasks = slices.DeleteFunc(g.tasks, func(t *task) bool {
+			t.inGroup = t.queued
+			return !t.queued
+		})
+	}
+	i := 0
+	for i < len(g.tasks) && !g.tasks[i].queued {
+		g.tasks[i].inGroup = false
+		i++
+	}
+	g.tasks = g.tasks[i:]
+	for _, t := range g.tasks {
+		if n == 0 {
+			break
+		}
+		if t.queued {
+			out = append(out, t)
+			n--
+		}
+	}
+	return out
+}
+
+// pending is every group, highest priority first.
+type pending struct {
+	byKey  map[groupKey]*group
+	groups []*group // priority descending, then queue, then user
+	live   int
+}
+
+func (p *pending) push(t *task) {
+	if t.queued {
+		return
+	}
+	k := groupKey{t.job.priority, t.job.queue, t.job.user}
+	g := p.byKey[k]
+	if g == nil {
+		if p.byKey == nil {
+			p.byKey = map[groupKey]*group{}
+		}
+		g = &group{key: k}
+		p.byKey[k] = g
+		i, _ := slices.BinarySearchFunc(p.groups, k, func(g *group, k groupKey) int { return compareKeys(g.key, k) })
+		p.groups = slices.Insert(p.groups, i, g)
+	}
+	g.push(t)
+	p.live++
+}
+
+func (p *pending) remove(t *task) {
+	if !t.queued {
+		return
+	}
+	p.byKey[groupKey{t.job.priority, t.job.queue, t.job.user}].remove(t)
+	p.live--
+}
+
+func compareKeys(a, b groupKey) int {
+	return cmp.Or(cmp.Compare(b.priority, a.priority), strings.Compare(a.queue, b.queue), strings.Compare(a.user, b.user))
+}
+
+// window picks up to n pending tasks for one cycle: higher priorities
+// first; within a priority the budget is shared evenly among the groups,
+// each giving its first tasks, so that every queue and user of that
+// priority is represented and the scheduler can weigh them (queue
+// weights, fair share) however large one group's backlog is.
+func (p *pending) window(out []*task, n int) []*task {
+	for i := 0; i < len(p.groups) && n > 0; {
+		j := i
+		for j < len(p.groups) && p.groups[j].key.priority == p.groups[i].key.priority {
+			j++
+		}
+		level := p.groups[i:j]
+		taken := make([]int, len(level))
+		for n > 0 {
+			active := 0
+			for k, g := range level {
+				if taken[k] < g.live {
+					active++
+				}
+			}
+			if active == 0 {
+				break
+			}
+			share := max(1, n/active)
+			for k, g := range level {
+				if n == 0 || taken[k] >= g.live {
+					continue
+				}
+				before := len(out)
+				out = g.headFrom(out, taken[k], min(share, n))
+				got := len(out) - before
+				taken[k] += got
+				n -= got
+			}
+		}
+		i = j
+	}
+	return out
+}
+
+// headFrom appends up to n live tasks after the first skip live ones.
+func (g *group) headFrom(out []*task, skip, n int) []*task {
+	if skip == 0 {
+		return g.head(out, n)
+	}
+	for _, t := range g.tasks {
+		if n == 0 {
+			break
+		}
+		if !t.queued {
+			continue
+		}
+		if skip > 0 {
+			skip--
+			continue
+		}
+		out = append(out, t)
+		n--
+	}
+	return out
+}
