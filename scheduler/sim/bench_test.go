@@ -31,7 +31,7 @@ func backlog1M() (Cluster, Workload) {
 		cpu := s.cpu
 		w.Jobs = append(w.Jobs, JobSpec{User: fmt.Sprintf("user%02d", j%100), Queue: queues[j%len(queues)],
 			Priority: priorities[(j/7)%len(priorities)],
-			Tasks: []TaskSpec{{Name: "t", CPU: &cpu, Memory: s.mem, Duration: Duration(3600e9), Walltime: Duration(7200e9), Replicate: 100}}})
+			Tasks:    []TaskSpec{{Name: "t", CPU: &cpu, Memory: s.mem, Duration: Duration(3600e9), Walltime: Duration(7200e9), Replicate: 100}}})
 	}
 	return c, w
 }

@@ -336,6 +336,47 @@ func (w *Workload) Validate() error {
 				}
 			}
 		}
+		if c := cycle(j.Tasks); c != "" {
+			p.add(f+".tasks", "dependency cycle through %s", c)
+		}
 	}
 	return p.err()
+}
+
+// cycle returns the name of a task on a dependency cycle, or "".
+func cycle(tasks []TaskSpec) string {
+	deps := map[string][]string{}
+	for _, t := range tasks {
+		deps[t.Name] = t.DependsOn
+	}
+	const (
+		visiting = 1
+		done     = 2
+	)
+	mark := map[string]int{}
+	var visit func(string) string
+	visit = func(n string) string {
+		switch mark[n] {
+		case visiting:
+			return n
+		case done:
+			return ""
+		}
+		mark[n] = visiting
+		for _, d := range deps[n] {
+			if d != n { // reported on its own
+				if c := visit(d); c != "" {
+					return c
+				}
+			}
+		}
+		mark[n] = done
+		return ""
+	}
+	for _, t := range tasks {
+		if c := visit(t.Name); c != "" {
+			return c
+		}
+	}
+	return ""
 }

@@ -53,6 +53,7 @@ type Engine struct {
 	snapQueue []scheduler.QueuedTask
 
 	stats Stats
+	done  bool // Step reported the end
 }
 
 // Stats counts what a run did, and how long its cycles took in real time.
@@ -243,34 +244,51 @@ func (e *Engine) Now() time.Duration { return e.now }
 
 // Run runs the simulation until nothing is left to happen (or MaxTime).
 func (e *Engine) Run() {
-	for {
-		if len(e.events) == 0 {
-			e.stuck()
-			return
-		}
-		at := e.events[0].at
-		if e.MaxTime > 0 && at > e.MaxTime {
-			e.logf("stopped at the time limit (%s) with %d tasks pending, %d running", e.MaxTime, e.pending.live, len(e.running))
-			return
-		}
-		e.now = at
-		e.stats.End = at
-		for len(e.events) > 0 && e.events[0].at == at {
-			e.apply(heap.Pop(&e.events).(event))
-		}
-		for range maxCyclesPerInstant {
-			if !e.Cycle() {
-				break
-			}
+	for e.Step() {
+	}
+}
+
+// Step moves the clock to the next event time, applies every event due
+// then, and runs cycles until one changes nothing. It reports false, and
+// does nothing, when nothing is left to happen or the next event is past
+// MaxTime.
+func (e *Engine) Step() bool {
+	if e.done {
+		return false
+	}
+	if len(e.events) == 0 {
+		e.done = true
+		e.stuck()
+		return false
+	}
+	at := e.events[0].at
+	if e.MaxTime > 0 && at > e.MaxTime {
+		e.done = true
+		e.logf("stopped at the time limit (%s) with %s pending, %d running", e.MaxTime, plural(e.pending.live, "task"), len(e.running))
+		return false
+	}
+	e.now = at
+	e.stats.End = at
+	for len(e.events) > 0 && e.events[0].at == at {
+		e.apply(heap.Pop(&e.events).(event))
+	}
+	for range maxCyclesPerInstant {
+		if !e.Cycle() {
+			break
 		}
 	}
+	return true
 }
 
 // stuck logs the tasks that can never start: nothing runs and nothing is
 // left to happen, yet they wait.
 func (e *Engine) stuck() {
 	if e.pending.live > 0 {
-		e.logf("stuck: %d tasks wait and nothing is left to happen", e.pending.live)
+		verb := "wait"
+		if e.pending.live == 1 {
+			verb = "waits"
+		}
+		e.logf("stuck: %s %s and nothing is left to happen", plural(e.pending.live, "task"), verb)
 	}
 }
 
