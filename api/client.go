@@ -99,12 +99,28 @@ func (c *Client) Logout(ctx context.Context) error {
 // YAML and "application/json" (or "") for JSON; vars override the job's
 // variables.
 func (c *Client) SubmitJob(ctx context.Context, doc []byte, contentType string, vars map[string]string) (SubmitResponse, error) {
+	return c.SubmitJobWith(ctx, doc, contentType, SubmitOptions{Vars: vars})
+}
+
+// SubmitOptions are what a submission overrides in the job document.
+type SubmitOptions struct {
+	// Vars override job variables.
+	Vars map[string]string
+	// Queue, when set, replaces the document's queue.
+	Queue string
+}
+
+// SubmitJobWith is SubmitJob with every override a submission takes.
+func (c *Client) SubmitJobWith(ctx context.Context, doc []byte, contentType string, opts SubmitOptions) (SubmitResponse, error) {
 	if contentType == "" {
 		contentType = "application/json"
 	}
 	q := url.Values{}
-	for k, v := range vars {
+	for k, v := range opts.Vars {
 		q.Add("var", k+"="+v)
+	}
+	if opts.Queue != "" {
+		q.Set("queue", opts.Queue)
 	}
 	var resp SubmitResponse
 	err := c.call(ctx, http.MethodPost, "/api/v1/jobs", q, &body{contentType, doc}, &resp)

@@ -94,20 +94,19 @@ func schedulerQueue(q QueueConfig) scheduler.Queue {
 // milliCPUs converts CPUs to thousandths, rounding to the nearest.
 func milliCPUs(cpus float64) int64 { return int64(cpus*1000 + 0.5) }
 
-// resolveQueue returns the queue a job goes to: name, or api.DefaultQueue
-// when empty. An unknown name is refused on the field "queue", listing the
-// known ones.
-func (s *Server) resolveQueue(name string) (string, error) {
+// queueError refuses, on the field "queue", a queue name the server does
+// not have ("" is api.DefaultQueue, which it always has), listing the
+// known ones; nil when the queue exists.
+func (s *Server) queueError(name string) *api.FieldError {
 	if name == "" {
-		name = api.DefaultQueue
+		return nil
 	}
 	names := make([]string, len(s.queues))
 	for i, q := range s.queues {
 		if q.Name == name {
-			return name, nil
+			return nil
 		}
 		names[i] = q.Name
 	}
-	return "", api.Invalid([]api.FieldError{{Field: "queue",
-		Message: fmt.Sprintf("unknown queue %q (queues: %s)", name, strings.Join(names, ", "))}})
+	return &api.FieldError{Field: "queue", Message: fmt.Sprintf("unknown queue %q (queues: %s)", name, strings.Join(names, ", "))}
 }

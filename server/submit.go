@@ -24,6 +24,9 @@ func (s *Server) SubmitJob(ctx context.Context, p rest.Principal, spec api.JobSp
 	if err := s.checkSubmission(p, spec); err != nil {
 		return api.SubmitResponse{}, err
 	}
+	if spec.Queue == "" {
+		spec.Queue = api.DefaultQueue // stored resolved: the view and a restart need no default
+	}
 	data, err := json.Marshal(spec)
 	if err != nil {
 		return api.SubmitResponse{}, fmt.Errorf("encode job spec: %w", err)

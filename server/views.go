@@ -21,7 +21,10 @@ func jobView(rec store.JobRecord, spec api.JobSpec, tasks []store.TaskRecord) ap
 	j := api.Job{
 		ID: rec.ID, Name: rec.Name, State: api.JobState(rec.State), Owner: rec.Owner,
 		Priority: api.Priority(rec.Priority), SubmittedAt: rec.SubmittedAt, FinishedAt: rec.FinishedAt,
-		Variables: spec.Variables, Tasks: make([]api.Task, len(tasks)),
+		Variables: spec.Variables, Tasks: make([]api.Task, len(tasks)), Queue: spec.Queue,
+	}
+	if j.Queue == "" {
+		j.Queue = api.DefaultQueue // stored before queues existed
 	}
 	for i, t := range tasks {
 		j.Tasks[i] = api.Task{
@@ -77,6 +80,9 @@ func (s *Server) GetJob(ctx context.Context, p rest.Principal, id int64) (api.Jo
 		}
 		view := jobView(j.rec, j.spec, tasks)
 		for i, t := range j.tasks {
+			if len(t.others) > 0 && api.TaskState(t.rec.State) == api.TaskRunning {
+				view.Tasks[i].Nodes = append([]string{t.rec.Node}, t.others...)
+			}
 			if t.queued || !t.retryAt.IsZero() { // waiting for a node or for its retry delay
 				for _, r := range t.unplaced {
 					view.Tasks[i].WaitingReasons = append(view.Tasks[i].WaitingReasons, api.Reason{Count: r.Count, Message: r.Message})

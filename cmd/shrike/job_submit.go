@@ -14,10 +14,11 @@ import (
 
 // cmdJobSubmit is `shrike job submit`.
 func cmdJobSubmit(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "job submit", "FILE [--var NAME=VALUE]... [--wait | --dry-run] [--json]",
+	fs := newFlags(e, "job submit", "FILE [--var NAME=VALUE]... [--queue QUEUE] [--wait | --dry-run] [--json]",
 		"Submit a job document. FILE ending in .yaml or .yml is sent as YAML, any\n"+
 			"other as JSON; FILE \"-\" reads standard input (JSON if it starts with '{',\n"+
 			"else YAML). The server checks the whole document and reports every problem.\n"+
+			"--queue puts the job in QUEUE whatever the document says (`shrike queue ls`).\n"+
 			"With --wait, wait for the job like `shrike job wait` (same exit codes).\n"+
 			"With --dry-run, submit nothing: show for each task which nodes could run it\n"+
 			"now and why the others cannot (exit 0 even if no node can run a task).",
@@ -25,6 +26,7 @@ func cmdJobSubmit(ctx context.Context, e *env, args []string) error {
 	server := serverFlag(fs)
 	vars := varsFlag{}
 	fs.Var(vars, "var", "override a job variable, NAME=VALUE (repeatable)")
+	queue := fs.String("queue", "", "put the job in this queue, overriding the document's queue:")
 	wait := fs.Bool("wait", false, "wait until the job is over; exit 0 FINISHED, 3 FAILED, 4 KILLED")
 	dryRun := fs.Bool("dry-run", false, "submit nothing; show which nodes could run each task")
 	asJSON := fs.Bool("json", false, "print the answer (or, with --wait, the final job) as JSON")
@@ -46,7 +48,7 @@ func cmdJobSubmit(ctx context.Context, e *env, args []string) error {
 	if *dryRun {
 		return dryRunJob(ctx, e, c, doc, contentTypeFor(pos[0], doc), vars, *asJSON)
 	}
-	resp, err := c.SubmitJob(ctx, doc, contentTypeFor(pos[0], doc), vars)
+	resp, err := c.SubmitJobWith(ctx, doc, contentTypeFor(pos[0], doc), api.SubmitOptions{Vars: vars, Queue: *queue})
 	if err != nil {
 		return err
 	}
