@@ -1,0 +1,213 @@
+package scheduler
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+
+	"github.com/shrike-grid/shrike/api"
+)
+
+// Preemption: in a queue with Preemption, a task that cannot be placed
+// may stop running attempts of the same queue with strictly lower
+// priority. On each node it may use, the victims are taken lowest
+// priority first, then the most recently started (the least work lost),
+// until the task fits; the cheapest node's set wins: the lowest highest
+// priority among the victims, then the fewest victims, then the least
+// work lost (running time), then the tightest node. A multi-node task
+// takes the nodes that fit it now and then the cheapest sets, one slot
+// per node. The task is not placed in this cycle (the victims' room is
+// free only once they stop); the server re-queues the victims and sets
+// the task's Preempting until they have stopped. A victim is picked once
+// per cycle.
+
+// victimCost orders victim sets: the cheapest first.
+type victimCost struct {
+	top   api.Priority // the highest priority among the victims
+	count int
+	lost  float64 // seconds of work the victims have done
+}
+
+func (a victimCost) compare(b victimCost) int {
+	return cmp.Or(cmp.Compare(a.top, b.top), cmp.Compare(a.count, b.count), cmp.Compare(a.lost, b.lost))
+}
+
+// compareVictims orders running attempts as victims: the lowest priority
+// first, then the latest started, then the highest task id.
+func (c *cycle) compareVictims(a, b int32) int {
+	ra, rb := &c.running[a], &c.running[b]
+	return cmp.Or(cmp.Compare(ra.Priority, rb.Priority), rb.Start.Compare(ra.Start), cmp.Compare(rb.TaskID, ra.TaskID))
+}
+
+// mayPreempt reports whether q has a running attempt not yet picked of
+// priority below p: without one, neither a task of priority p nor any
+// later one of q can preempt.
+func (q *queueState) mayPreempt(c *cycle, p api.Priority) bool {
+	if !q.cfg.Preemption {
+		return false
+	}
+	if q.victims == nil {
+		q.victims = []int32{}
+		for ri := range c.running {
+			if queueName(c.running[ri].Queue) == q.cfg.Name {
+				q.victims = append(q.victims, int32(ri))
+			}
+		}
+		slices.SortFunc(q.victims, c.compareVictims)
+	}
+	for q.vnext < len(q.victims) && c.isPicked(q.victims[q.vnext]) {
+		q.vnext++
+	}
+	return q.vnext < len(q.victims) && c.running[q.victims[q.vnext]].Priority < p
+}
+
+func (c *cycle) isPicked(ri int32) bool { return c.picked != nil && c.picked[ri] }
+
+// preempt picks the victims that make room for t in q and adds them to
+// the plan; it returns how many, 0 when no set of victims would do.
+func (sc *scheduling) preempt(t *QueuedTask, q *queueState) int {
+	c := sc.c
+	if !q.mayPreempt(c, t.Priority) {
+		return 0
+	}
+	need := shape{cpu: t.MilliCPU, mem: t.Memory}
+	var memo *shapeCache
+	if t.Nodes <= 1 {
+		key := ""
+		if c.restricted || t.Class != 0 {
+			key = eligibilityKey(t)
+		}
+		if q.noVictims == nil {
+			q.noVictims = map[string]*shapeCache{}
+		}
+		if memo = q.noVictims[key]; memo == nil {
+			memo = &shapeCache{}
+			q.noVictims[key] = memo
+		}
+		if _, ok := memo.covering(need); ok {
+			return 0
+		}
+	}
+	c.sortVictims()
+	victims := c.chooseVictims(t, q, need)
+	if len(victims) == 0 {
+		if memo != nil {
+			// Victims are only used up in a cycle: a shape no set
+			// makes room for now never finds one later.
+			memo.add(rejection{shape: need})
+		}
+		return 0
+	}
+	why := fmt.Sprintf("preempted by %s (priority %s) in queue %s", taskName(t), t.Priority, q.cfg.Name)
+	if c.picked == nil {
+		c.picked = make([]bool, len(c.running))
+	}
+	for _, ri := range victims {
+		c.picked[ri] = true
+		sc.plan.Preemptions = append(sc.plan.Preemptions, Preemption{TaskID: c.running[ri].TaskID, For: t.TaskID, Reason: why})
+	}
+	return len(victims)
+}
+
+// option is one node's way to give t a slot: its victims and their cost.
+type option struct {
+	node    int
+	slots   int // slots it has for t without victims (multi-node)
+	victims []int32
+	cost    victimCost
+}
+
+// chooseVictims returns the cheapest set of running attempts of q to
+// stop so that t fits, or nil.
+func (c *cycle) chooseVictims(t *QueuedTask, q *queueState, need shape) []int32 {
+	var opts []option
+	for i := range c.nodes {
+		if !c.eligible(&c.nodes[i], t) {
+			continue
+		}
+		if k := slotsFor(&c.nodes[i], need); k > 0 {
+			if t.Nodes <= 1 {
+				return nil // it fits without victims (a reservation keeps it off)
+			}
+			opts = append(opts, option{node: i, slots: k})
+			continue
+		}
+		if o, ok := c.victimsOn(i, t, q, need); ok {
+			opts = append(opts, o)
+		}
+	}
+	slices.SortFunc(opts, func(a, b option) int {
+		// Nodes that fit now cost nothing and come first.
+		return cmp.Or(a.cost.compare(b.cost), c.compareRoom(&c.nodes[a.node], &c.nodes[b.node]))
+	})
+	n := max(1, t.Nodes)
+	var (
+		hosts   map[string]bool
+		victims []int32
+		got     int
+	)
+	if t.DistinctHosts {
+		hosts = map[string]bool{}
+	}
+	for _, o := range opts {
+		if got >= n {
+			break
+		}
+		if hosts != nil {
+			if hosts[c.host(o.node)] {
+				continue
+			}
+			hosts[c.host(o.node)] = true
+		}
+		k := max(o.slots, 1)
+		if hosts != nil {
+			k = 1
+		}
+		got += k
+		for _, v := range o.victims {
+			if !slices.Contains(victims, v) {
+				victims = append(victims, v)
+			}
+		}
+	}
+	if got < n {
+		return nil
+	}
+	return victims
+}
+
+// victimsOn is the cheapest set of victims on node i that gives t a slot.
+func (c *cycle) victimsOn(i int, t *QueuedTask, q *queueState, need shape) (option, bool) {
+	free := c.nodes[i]
+	o := option{node: i}
+	for _, ri := range c.onNode[i] {
+		r := &c.running[ri]
+		if c.isPicked(ri) || r.Priority >= t.Priority || queueName(r.Queue) != q.cfg.Name {
+			continue
+		}
+		free.MilliCPU += r.MilliCPU
+		free.Memory += r.Memory
+		free.Slots++
+		if len(o.victims) == 0 || o.victims[len(o.victims)-1] != ri { // a victim may hold several slots here
+			o.victims = append(o.victims, ri)
+			o.cost.top = max(o.cost.top, r.Priority)
+			o.cost.lost += c.now.Sub(r.Start).Seconds()
+		}
+		if check(&free, need) == fits {
+			o.cost.count = len(o.victims)
+			return o, true
+		}
+	}
+	return o, false
+}
+
+// sortVictims orders each node's running attempts as victims, once.
+func (c *cycle) sortVictims() {
+	if c.victimsSorted {
+		return
+	}
+	c.victimsSorted = true
+	for _, rs := range c.runningOn() {
+		slices.SortFunc(rs, c.compareVictims)
+	}
+}
