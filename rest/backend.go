@@ -102,6 +102,14 @@ type Backend interface {
 	// TaskLog returns up to max bytes of a task's output from offset;
 	// attempt 0 means the latest attempt.
 	TaskLog(ctx context.Context, p Principal, jobID int64, task string, attempt int, offset int64, max int) (LogPage, error)
+	// ExecTask runs req.Command on req.Node, one of the nodes of task's
+	// running attempt, inside that attempt (its work dir, environment and
+	// process group). Callers: the job's owner, admins, and job-scoped
+	// tokens of that same job (CodeForbidden for another job's). Refusals
+	// come back as the error; otherwise the channel yields the process's
+	// output, then one last ExecOutput with ExitCode or Error, and is
+	// closed. When ctx ends the process is killed and the channel closed.
+	ExecTask(ctx context.Context, p Principal, jobID int64, task string, req api.TaskExecRequest) (<-chan api.ExecOutput, error)
 
 	ListNodes(ctx context.Context, p Principal) ([]api.Node, error)
 	// GetNode returns a node with its facts and history; CodeNotFound if unknown.

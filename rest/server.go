@@ -94,6 +94,7 @@ func (s *server) routes(r *gin.Engine) {
 	authed.DELETE("/jobs/:id", s.killJob)
 	authed.PUT("/jobs/:id/priority", s.putJobPriority)
 	authed.GET("/jobs/:id/tasks/:task/logs", s.taskLog)
+	authed.POST("/jobs/:id/tasks/:task/exec", s.execTask)
 	s.controlRoutes(authed)
 	for _, space := range []string{api.SpaceInput, api.SpaceOutput} {
 		authed.GET("/jobs/:id/"+space, s.jobSpaceGet(space))
