@@ -42,8 +42,10 @@ func Schedule(s Snapshot) Plan {
 	}
 	c := newCycle(s.Nodes)
 	c.classes, c.now, c.running = s.Classes, s.Now, s.Running
-	if slices.ContainsFunc(s.Queue, func(t QueuedTask) bool { return len(t.AvoidNodes) > 0 }) {
-		c.restricted = true // some tasks avoid the nodes they failed on
+	if !c.restricted && slices.ContainsFunc(s.Queue, func(t QueuedTask) bool { return len(t.AvoidNodes) > 0 || t.Token != "" }) {
+		// Some tasks avoid the nodes they failed on, or request a token
+		// (that no node carries: they run nowhere).
+		c.restricted = true
 	}
 	qs := newQueues(&s)
 	sc := &scheduling{c: c, qs: qs, queue: queue, walk: newWalk(queue, qs)}
