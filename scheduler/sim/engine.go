@@ -58,6 +58,7 @@ type Engine struct {
 
 // Stats counts what a run did, and how long its cycles took in real time.
 type Stats struct {
+	Nodes, Jobs, Tasks int // in the cluster; submitted so far
 	Cycles, Placements, Preemptions, Refused int
 	Finished, Failed, Skipped                int
 	// Window is the largest window a cycle showed the scheduler.
@@ -237,7 +238,11 @@ func cmpDuration(a, b time.Duration) int {
 }
 
 // Stats returns what the run did so far.
-func (e *Engine) Stats() Stats { return e.stats }
+func (e *Engine) Stats() Stats {
+	s := e.stats
+	s.Nodes, s.Jobs, s.Tasks = len(e.nodes), len(e.jobs), len(e.tasks)
+	return s
+}
 
 // Now is the current virtual time.
 func (e *Engine) Now() time.Duration { return e.now }

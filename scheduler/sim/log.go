@@ -25,8 +25,17 @@ func (e *Engine) taskf(t *task, format string, args ...any) {
 	e.logf("job %d task %s %s", t.job.id, t.name(), fmt.Sprintf(format, args...))
 }
 
-// clock formats a virtual time: "0s", "12s", "1m30s".
-func clock(d time.Duration) string { return d.String() }
+// clock formats a virtual time: "0s", "12s", "1m30s", "10m", "3h10m".
+func clock(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
 
 // waited logs a task's waiting reason the first time it waits and when
 // the reason changes, so that a task waiting for an hour is one line.

@@ -5,23 +5,34 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
 var update = flag.Bool("update", false, "rewrite the scenarios' events.golden files")
 
-// TestScenarios runs every scenario of testdata (cluster.yaml,
-// workload.yaml) and compares its event log with events.golden. Run
-// `go test ./scheduler/sim -update` to rewrite the golden files after an
-// intended change, and read the diff.
+// TestScenarios runs every scenario of testdata and compares its event
+// log with its events.golden. A scenario is a directory with cluster.yaml;
+// its workload.yaml is in the same directory or, for variants of one
+// workload under several clusters (backfill/fifo and backfill/backfill),
+// in the parent. Run `go test ./scheduler/sim -update` to rewrite the
+// golden files after an intended change, and read the diff.
 func TestScenarios(t *testing.T) {
-	dirs, err := filepath.Glob("testdata/*/workload.yaml")
-	if err != nil || len(dirs) == 0 {
-		t.Fatalf("no scenarios found: %v", err)
+	var dirs []string
+	for _, pattern := range []string{"testdata/*/cluster.yaml", "testdata/*/*/cluster.yaml"} {
+		found, err := filepath.Glob(pattern)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range found {
+			dirs = append(dirs, filepath.Dir(f))
+		}
 	}
-	for _, w := range dirs {
-		dir := filepath.Dir(w)
-		t.Run(filepath.Base(dir), func(t *testing.T) {
+	if len(dirs) == 0 {
+		t.Fatal("no scenarios found")
+	}
+	for _, dir := range dirs {
+		t.Run(strings.TrimPrefix(filepath.ToSlash(dir), "testdata/"), func(t *testing.T) {
 			got := runScenario(t, dir)
 			golden := filepath.Join(dir, "events.golden")
 			if *update {
@@ -41,14 +52,19 @@ func TestScenarios(t *testing.T) {
 	}
 }
 
-// runScenario runs one scenario directory and returns its event log.
+// runScenario runs one scenario directory, checking the engine's books
+// after every instant, and returns its event log.
 func runScenario(t *testing.T, dir string) []byte {
 	t.Helper()
 	c, err := LoadCluster(filepath.Join(dir, "cluster.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := LoadWorkload(filepath.Join(dir, "workload.yaml"))
+	workload := filepath.Join(dir, "workload.yaml")
+	if _, err := os.Stat(workload); err != nil {
+		workload = filepath.Join(filepath.Dir(dir), "workload.yaml")
+	}
+	w, err := LoadWorkload(workload)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,6 +74,6 @@ func runScenario(t *testing.T, dir string) []byte {
 	}
 	var log bytes.Buffer
 	e.Log = &log
-	e.Run()
+	runChecked(t, e)
 	return log.Bytes()
 }
