@@ -58,7 +58,7 @@ type Engine struct {
 
 // Stats counts what a run did, and how long its cycles took in real time.
 type Stats struct {
-	Nodes, Jobs, Tasks int // in the cluster; submitted so far
+	Nodes, Jobs, Tasks                       int // in the cluster; submitted so far
 	Cycles, Placements, Preemptions, Refused int
 	Finished, Failed, Skipped                int
 	// Window is the largest window a cycle showed the scheduler.
