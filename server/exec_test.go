@@ -169,4 +169,3 @@ func TestExecRelayAndAccess(t *testing.T) {
 		t.Errorf("exec into a killed task: %v, want conflict", err)
 	}
 }
-
