@@ -42,8 +42,12 @@ type taskState struct {
 	// task is PENDING but kept out of the ready queue (errorpolicy.go).
 	retryAt time.Time
 	// others are the other nodes of the current attempt of a multi-node
-	// task (rec.Node runs it; these hold a slot each for it).
+	// task (rec.Node runs it; these hold a slot each for it; a node is
+	// named once per slot, and may be rec.Node itself).
 	others []string
+	// victims are the attempts preempted for this task that may still
+	// hold their nodes (multinode.go).
+	victims []victim
 }
 
 // queue is the job's queue; jobs stored before queues existed have none.
