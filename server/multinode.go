@@ -52,7 +52,9 @@ func (t *taskState) slotNodes() []string { return append([]string{t.rec.Node}, t
 
 // holdsOn reports whether t's current attempt holds slots on node besides
 // running on its first node.
-func (t *taskState) holdsOn(node string) bool { return node != t.rec.Node && slices.Contains(t.others, node) }
+func (t *taskState) holdsOn(node string) bool {
+	return node != t.rec.Node && slices.Contains(t.others, node)
+}
 
 // allocOn is the reservation t's current attempt holds on node: one slot,
 // or as many as its placement put there.
