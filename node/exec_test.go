@@ -323,3 +323,26 @@ func TestAgentStopKillsExecsOfAHold(t *testing.T) {
 		t.Error("a hold stopped with the agent was reported (attempts are not reported on shutdown; the server treats them as lost)")
 	}
 }
+
+func TestWithShrikeBin(t *testing.T) {
+	tests := map[string]struct {
+		env  []string
+		bin  string
+		want []string
+	}{
+		"appended to PATH": {[]string{"HOME=/h", "PATH=/usr/bin:/bin"}, "/opt/shrike/bin/shrike",
+			[]string{"HOME=/h", "PATH=/usr/bin:/bin:/opt/shrike/bin", "SHRIKE_BIN=/opt/shrike/bin/shrike"}},
+		"already on PATH": {[]string{"PATH=/usr/local/bin:/usr/bin"}, "/usr/local/bin/shrike",
+			[]string{"PATH=/usr/local/bin:/usr/bin", "SHRIKE_BIN=/usr/local/bin/shrike"}},
+		"no PATH": {[]string{"HOME=/h"}, "/x/shrike",
+			[]string{"HOME=/h", "SHRIKE_BIN=/x/shrike", "PATH=/usr/local/bin:/usr/bin:/bin:/x"}},
+		"not named shrike": {[]string{"PATH=/bin"}, "/tmp/node.test",
+			[]string{"PATH=/bin", "SHRIKE_BIN=/tmp/node.test"}},
+		"none": {[]string{"PATH=/bin"}, "", []string{"PATH=/bin"}},
+	}
+	for name, tc := range tests {
+		if got := withShrikeBin(slices.Clone(tc.env), tc.bin); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: %q, want %q", name, got, tc.want)
+		}
+	}
+}

@@ -126,6 +126,29 @@ func taskBaseEnv(environ []string) []string {
 	return env
 }
 
+// withShrikeBin adds SHRIKE_BIN=bin to env and, when bin is named
+// shrike, its directory to the end of PATH (what is on the PATH already
+// wins): tasks call the client commands (`shrike task exec`) through it.
+func withShrikeBin(env []string, bin string) []string {
+	if bin == "" {
+		return env
+	}
+	env = append(env, "SHRIKE_BIN="+bin)
+	if filepath.Base(bin) != "shrike" {
+		return env
+	}
+	dir := filepath.Dir(bin)
+	for i, kv := range env {
+		if path, ok := strings.CutPrefix(kv, "PATH="); ok {
+			if !slices.Contains(filepath.SplitList(path), dir) {
+				env[i] = kv + string(filepath.ListSeparator) + dir
+			}
+			return env
+		}
+	}
+	return append(env, "PATH=/usr/local/bin:/usr/bin:/bin"+string(filepath.ListSeparator)+dir)
+}
+
 // env is the agent's environment without secrets (Agent.baseEnv, see
 // taskBaseEnv), then the task's variables, then the SHRIKE_* variables
 // (later entries win, so a task cannot override these).
