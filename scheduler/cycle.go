@@ -42,6 +42,8 @@ type cycle struct {
 	// picked marks the running attempts chosen as victims this cycle.
 	picked        []bool
 	victimsSorted bool
+	scratch       []int32 // victim buffers, reused
+	spare         []int32
 }
 
 // room is what an available node still has free during a cycle; the

@@ -54,6 +54,19 @@ func (q *queueState) mayPreempt(c *cycle, p api.Priority) bool {
 			}
 		}
 		slices.SortFunc(q.victims, c.compareVictims)
+		c.sortVictims()
+		for i, rs := range c.runningOn() {
+			var mine []int32
+			for _, ri := range rs {
+				if queueName(c.running[ri].Queue) == q.cfg.Name {
+					mine = append(mine, ri)
+				}
+			}
+			if mine != nil {
+				q.victimNodes = append(q.victimNodes, i)
+				q.nodeVictims = append(q.nodeVictims, mine)
+			}
+		}
 	}
 	for q.vnext < len(q.victims) && c.isPicked(q.victims[q.vnext]) {
 		q.vnext++
@@ -71,31 +84,27 @@ func (sc *scheduling) preempt(t *QueuedTask, q *queueState) int {
 		return 0
 	}
 	need := shape{cpu: t.MilliCPU, mem: t.Memory}
-	var memo *shapeCache
-	if t.Nodes <= 1 {
-		key := ""
-		if c.restricted || t.Class != 0 {
-			key = eligibilityKey(t)
-		}
-		if q.noVictims == nil {
-			q.noVictims = map[string]*shapeCache{}
-		}
-		if memo = q.noVictims[key]; memo == nil {
-			memo = &shapeCache{}
-			q.noVictims[key] = memo
-		}
-		if _, ok := memo.covering(need); ok {
-			return 0
-		}
+	key := victimKey{nodes: max(1, t.Nodes), distinct: t.DistinctHosts}
+	if c.restricted || t.Class != 0 {
+		key.group = eligibilityKey(t)
+	}
+	if q.noVictims == nil {
+		q.noVictims = map[victimKey]*shapeCache{}
+	}
+	memo := q.noVictims[key]
+	if memo == nil {
+		memo = &shapeCache{}
+		q.noVictims[key] = memo
+	}
+	if _, ok := memo.covering(need); ok {
+		return 0
 	}
 	c.sortVictims()
 	victims := c.chooseVictims(t, q, need)
 	if len(victims) == 0 {
-		if memo != nil {
-			// Victims are only used up in a cycle: a shape no set
-			// makes room for now never finds one later.
-			memo.add(rejection{shape: need})
-		}
+		// Victims are only used up and free room only shrinks in a
+		// cycle: a shape no set makes room for now never finds one later.
+		memo.add(rejection{shape: need})
 		return 0
 	}
 	why := fmt.Sprintf("preempted by %s (priority %s) in queue %s", taskName(t), t.Priority, q.cfg.Name)
@@ -109,6 +118,13 @@ func (sc *scheduling) preempt(t *QueuedTask, q *queueState) int {
 	return len(victims)
 }
 
+// victimKey is what the search for victims depends on, but the shape.
+type victimKey struct {
+	group    string
+	nodes    int
+	distinct bool
+}
+
 // option is one node's way to give t a slot: its victims and their cost.
 type option struct {
 	node    int
@@ -118,29 +134,66 @@ type option struct {
 }
 
 // chooseVictims returns the cheapest set of running attempts of q to
-// stop so that t fits, or nil.
+// stop so that t fits, or nil. Only the nodes where q runs something can
+// make room.
 func (c *cycle) chooseVictims(t *QueuedTask, q *queueState, need shape) []int32 {
+	if t.Nodes > 1 {
+		return c.chooseVictimsMulti(t, q, need)
+	}
+	var best option
+	found := false
+	// Two buffers, reused from task to task: the best set so far and the
+	// one being counted.
+	cur, other := c.scratch[:0], c.spare[:0]
+	for k, i := range q.victimNodes {
+		if check(&c.nodes[i], need) == fits || !c.eligible(&c.nodes[i], t) {
+			continue // fits already (a reservation keeps it off), or may not use it
+		}
+		var bound *victimCost
+		if found {
+			bound = &best.cost
+		}
+		o, ok := c.victimsOn(i, q.nodeVictims[k], t, need, cur[:0], bound)
+		if ok && (!found || cmp.Or(o.cost.compare(best.cost), c.compareRoom(&c.nodes[o.node], &c.nodes[best.node])) < 0) {
+			if found {
+				other = best.victims
+			}
+			best, found = o, true
+			cur = other[:0]
+			continue
+		}
+		cur = o.victims[:0]
+	}
+	c.scratch, c.spare = cur, other
+	if !found {
+		return nil
+	}
+	c.spare = best.victims // the caller copies it before the next call
+	return best.victims
+}
+
+// chooseVictimsMulti is chooseVictims for a multi-node task: the nodes
+// that have room for it now, then the cheapest sets, one slot per node.
+func (c *cycle) chooseVictimsMulti(t *QueuedTask, q *queueState, need shape) []int32 {
 	var opts []option
 	for i := range c.nodes {
 		if !c.eligible(&c.nodes[i], t) {
 			continue
 		}
 		if k := slotsFor(&c.nodes[i], need); k > 0 {
-			if t.Nodes <= 1 {
-				return nil // it fits without victims (a reservation keeps it off)
-			}
 			opts = append(opts, option{node: i, slots: k})
 			continue
 		}
-		if o, ok := c.victimsOn(i, t, q, need); ok {
-			opts = append(opts, o)
+		if k, ok := slices.BinarySearch(q.victimNodes, i); ok {
+			if o, ok := c.victimsOn(i, q.nodeVictims[k], t, need, nil, nil); ok {
+				opts = append(opts, o)
+			}
 		}
 	}
+	// Nodes that fit now cost nothing and come first.
 	slices.SortFunc(opts, func(a, b option) int {
-		// Nodes that fit now cost nothing and come first.
 		return cmp.Or(a.cost.compare(b.cost), c.compareRoom(&c.nodes[a.node], &c.nodes[b.node]))
 	})
-	n := max(1, t.Nodes)
 	var (
 		hosts   map[string]bool
 		victims []int32
@@ -150,7 +203,7 @@ func (c *cycle) chooseVictims(t *QueuedTask, q *queueState, need shape) []int32 
 		hosts = map[string]bool{}
 	}
 	for _, o := range opts {
-		if got >= n {
+		if got >= t.Nodes {
 			break
 		}
 		if hosts != nil {
@@ -170,19 +223,24 @@ func (c *cycle) chooseVictims(t *QueuedTask, q *queueState, need shape) []int32 
 			}
 		}
 	}
-	if got < n {
+	if got < t.Nodes {
 		return nil
 	}
 	return victims
 }
 
-// victimsOn is the cheapest set of victims on node i that gives t a slot.
-func (c *cycle) victimsOn(i int, t *QueuedTask, q *queueState, need shape) (option, bool) {
+// victimsOn is the cheapest set among rs, q's attempts on node i in
+// victim order, that gives t a slot there, appended to buf. It gives up
+// once the set costs more than bound: adding victims only raises a cost.
+func (c *cycle) victimsOn(i int, rs []int32, t *QueuedTask, need shape, buf []int32, bound *victimCost) (option, bool) {
 	free := c.nodes[i]
-	o := option{node: i}
-	for _, ri := range c.onNode[i] {
+	o := option{node: i, victims: buf}
+	for _, ri := range rs {
 		r := &c.running[ri]
-		if c.isPicked(ri) || r.Priority >= t.Priority || queueName(r.Queue) != q.cfg.Name {
+		if r.Priority >= t.Priority {
+			break // victims come lowest priority first
+		}
+		if c.isPicked(ri) {
 			continue
 		}
 		free.MilliCPU += r.MilliCPU
@@ -192,9 +250,12 @@ func (c *cycle) victimsOn(i int, t *QueuedTask, q *queueState, need shape) (opti
 			o.victims = append(o.victims, ri)
 			o.cost.top = max(o.cost.top, r.Priority)
 			o.cost.lost += c.now.Sub(r.Start).Seconds()
+			o.cost.count = len(o.victims)
+			if bound != nil && o.cost.compare(*bound) > 0 {
+				return o, false
+			}
 		}
 		if check(&free, need) == fits {
-			o.cost.count = len(o.victims)
 			return o, true
 		}
 	}

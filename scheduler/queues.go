@@ -30,9 +30,13 @@ type queueState struct {
 	// lowest priority first, then the most recently started
 	// (preempt.go); noVictims remembers, per eligibility group, the
 	// shapes no set of victims makes room for.
-	victims   []int32
-	vnext     int // victims before it are picked
-	noVictims map[string]*shapeCache
+	victims     []int32
+	victimNodes []int     // the nodes it runs something on, in order
+	nodeVictims [][]int32 // its attempts on each, in victim order
+	vnext       int       // victims before it are picked
+	noVictims   map[victimKey]*shapeCache
+	// held remembers the quota reasons given, by what they say.
+	held map[heldKey][]Reason
 }
 
 // userState is one user in one queue during a cycle.
@@ -125,23 +129,55 @@ func (qs *queues) effective(usage float64, milliCPU int64) float64 {
 	return usage + qs.halfLife*float64(milliCPU)/1000
 }
 
-// quota returns why t (of user u) may not start in q now, or "".
-func (q *queueState) quota(u *userState, t *QueuedTask) string {
+// quota returns why t (of user u) may not start in q now, or nil.
+// Tasks held for the same numbers share their reasons.
+func (q *queueState) quota(u *userState, t *QueuedTask) []Reason {
 	c := &q.cfg
 	cpu := t.MilliCPU * int64(max(1, t.Nodes))
+	var k heldKey
 	switch {
 	case c.MaxRunningPerUser > 0 && u.running >= c.MaxRunningPerUser:
-		return fmt.Sprintf("quota: user %s has %d running tasks in queue %s (max %d)", u.name, u.running, c.Name, c.MaxRunningPerUser)
+		k = heldKey{kind: 1, user: u.name, running: u.running}
 	case c.MaxMilliCPUPerUser > 0 && u.milliCPU+cpu > c.MaxMilliCPUPerUser:
-		return fmt.Sprintf("quota: user %s runs %s cpus in queue %s, the task needs %s (max %s)",
-			u.name, formatCPU(u.milliCPU), c.Name, formatCPU(cpu), formatCPU(c.MaxMilliCPUPerUser))
+		k = heldKey{kind: 2, user: u.name, milliCPU: u.milliCPU, need: cpu}
 	case c.MaxRunning > 0 && q.running >= c.MaxRunning:
-		return fmt.Sprintf("quota: queue %s has %d running tasks (max %d)", c.Name, q.running, c.MaxRunning)
+		k = heldKey{kind: 3, running: q.running}
 	case c.MaxMilliCPU > 0 && q.milliCPU+cpu > c.MaxMilliCPU:
-		return fmt.Sprintf("quota: queue %s runs %s cpus, the task needs %s (max %s)",
+		k = heldKey{kind: 4, milliCPU: q.milliCPU, need: cpu}
+	default:
+		return nil
+	}
+	if rs, ok := q.held[k]; ok {
+		return rs
+	}
+	var msg string
+	switch k.kind {
+	case 1:
+		msg = fmt.Sprintf("quota: user %s has %d running tasks in queue %s (max %d)", u.name, u.running, c.Name, c.MaxRunningPerUser)
+	case 2:
+		msg = fmt.Sprintf("quota: user %s runs %s cpus in queue %s, the task needs %s (max %s)",
+			u.name, formatCPU(u.milliCPU), c.Name, formatCPU(cpu), formatCPU(c.MaxMilliCPUPerUser))
+	case 3:
+		msg = fmt.Sprintf("quota: queue %s has %d running tasks (max %d)", c.Name, q.running, c.MaxRunning)
+	case 4:
+		msg = fmt.Sprintf("quota: queue %s runs %s cpus, the task needs %s (max %s)",
 			c.Name, formatCPU(q.milliCPU), formatCPU(cpu), formatCPU(c.MaxMilliCPU))
 	}
-	return ""
+	if q.held == nil {
+		q.held = map[heldKey][]Reason{}
+	}
+	rs := []Reason{{Count: 0, Message: msg}}
+	q.held[k] = rs
+	return rs
+}
+
+// heldKey is what a quota reason says.
+type heldKey struct {
+	kind     uint8
+	user     string
+	running  int
+	milliCPU int64
+	need     int64
 }
 
 // taskName names t in reasons: "job 12 task render".

@@ -88,8 +88,8 @@ func (sc *scheduling) consider(t *QueuedTask, q *queueState, u *userState) {
 		sc.drain(func(o *queueState) bool { return o == q }, c.fullReasons())
 		return
 	}
-	if why := q.quota(u, t); why != "" {
-		sc.unplace(t, []Reason{{Count: 0, Message: why}})
+	if held := q.quota(u, t); held != nil {
+		sc.unplace(t, held)
 		sc.walk.pop()
 		return
 	}
