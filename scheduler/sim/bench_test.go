@@ -56,7 +56,9 @@ func occupy(e *Engine, free int) {
 			e.nextTask++
 			t := &task{id: e.nextTask, job: j, spec: sp, replica: -1}
 			e.tasks[t.id] = t
-			e.start(t, []*node{n})
+			a := &attempt{task: t}
+			a.nodes = append(a.one[:0], n)
+			e.start(a)
 		}
 	}
 }

@@ -80,8 +80,15 @@ func (e *Engine) applyPlan(plan scheduler.Plan) bool {
 			e.stats.Refused++
 			continue
 		}
-		nodes := make([]*node, 0, 1+len(pl.Others))
-		for _, name := range append([]string{pl.Node}, pl.Others...) {
+		a := &attempt{task: t}
+		nodes := a.one[:0]
+		if len(pl.Others) > 0 {
+			nodes = make([]*node, 0, 1+len(pl.Others))
+		}
+		if n := e.nodeByID[pl.Node]; n != nil {
+			nodes = append(nodes, n)
+		}
+		for _, name := range pl.Others {
 			if n := e.nodeByID[name]; n != nil {
 				nodes = append(nodes, n)
 			}
@@ -91,7 +98,8 @@ func (e *Engine) applyPlan(plan scheduler.Plan) bool {
 			e.taskf(t, "placement on %s refused: it no longer fits", pl.Node)
 			continue
 		}
-		e.start(t, nodes)
+		a.nodes = nodes
+		e.start(a)
 		changed = true
 	}
 	if e.Log != nil {

@@ -78,6 +78,7 @@ type node struct {
 	milliCPU, memory           int64
 	slots                      int
 	freeCPU, freeMem, freeSlot int64
+	self                       []string // {name}, the Running.Nodes of its one-node attempts
 }
 
 // job is a submitted job.
@@ -134,6 +135,7 @@ func (t *task) name() string {
 type attempt struct {
 	task  *task
 	nodes []*node
+	one   [1]*node // nodes' storage for a one-node attempt
 	start time.Duration
 	pos   int  // in Engine.running
 	over  bool // ended or preempted: its end event is stale
@@ -159,7 +161,8 @@ func New(c Cluster, w Workload) (*Engine, error) {
 			if host == "" {
 				host = name
 			}
-			n := &node{name: name, host: host, tags: ns.Tags, milliCPU: milli(ns.CPUs), memory: int64(ns.Memory), slots: slots}
+			n := &node{name: name, host: host, tags: ns.Tags, milliCPU: milli(ns.CPUs), memory: int64(ns.Memory), slots: slots,
+				self: []string{name}}
 			n.freeCPU, n.freeMem, n.freeSlot = n.milliCPU, n.memory, int64(slots)
 			e.nodes = append(e.nodes, n)
 			e.nodeByID[name] = n

@@ -2,7 +2,9 @@ package sim
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -262,25 +264,34 @@ func TestStuck(t *testing.T) {
 // rest evenly among a priority's groups, whatever their backlogs.
 func TestWindow(t *testing.T) {
 	var p pending
-	var id int64
+	jobs := int64(0)
 	add := func(prio int, user string, n int) {
-		j := &job{id: id + 1, user: user, queue: "q", priority: api.Priority(prio)}
+		// Jobs of one task each, so that the groups' jobs interleave.
 		for range n {
-			id++
-			p.push(&task{id: id, job: j, replica: -1})
+			jobs++
+			j := &job{id: jobs, user: user, queue: "q", priority: api.Priority(prio)}
+			p.push(&task{id: jobs, job: j, replica: -1})
 		}
 	}
+	add(3, "big", 500)
 	add(4, "high", 3)
-	add(3, "big", 1000)
 	add(3, "small", 2)
 	add(3, "mid", 10)
 	add(2, "low", 100)
+	add(3, "big", 500)
+	win := p.window(nil, 20)
 	got := map[string]int{}
-	for _, t := range p.window(nil, 20) {
+	for _, t := range win {
 		got[t.job.user]++
 	}
 	want := map[string]int{"high": 3, "big": 8, "small": 2, "mid": 7}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("window %v, want %v", got, want)
+	}
+	// In the scheduler's order, so that Schedule need not sort it.
+	if !slices.IsSortedFunc(win, func(a, b *task) int {
+		return cmp.Or(cmp.Compare(b.job.priority, a.job.priority), fifo(a, b))
+	}) {
+		t.Fatal("window not in scheduler order")
 	}
 }

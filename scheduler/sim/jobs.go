@@ -96,22 +96,27 @@ func (e *Engine) transitions(j *job, tr scheduler.Transitions, cause string) {
 	}
 }
 
-// start places t on nodes: its resources are taken there and its end is
-// scheduled (after its duration, or its walltime if that is shorter).
-func (e *Engine) start(t *task, nodes []*node) {
+// start starts a, whose task and nodes are set: the task's resources are
+// taken on its nodes and its end is scheduled (after its duration, or its
+// walltime if that is shorter).
+func (e *Engine) start(a *attempt) {
+	t, nodes := a.task, a.nodes
 	e.pending.remove(t)
 	for _, n := range nodes {
 		n.freeCPU -= t.spec.milliCPU
 		n.freeMem -= t.spec.memory
 		n.freeSlot--
 	}
-	a := &attempt{task: t, nodes: nodes, start: e.now, pos: len(e.running)}
+	a.start, a.pos = e.now, len(e.running)
 	t.att = a
 	t.waiting = ""
 	e.running = append(e.running, a)
-	names := make([]string, len(nodes))
-	for i, n := range nodes {
-		names[i] = n.name
+	names := nodes[0].self // shared, read only: no allocation for one node
+	if len(nodes) > 1 {
+		names = make([]string, len(nodes))
+		for i, n := range nodes {
+			names[i] = n.name
+		}
 	}
 	r := scheduler.Running{TaskID: t.id, JobID: t.job.id, Queue: t.job.queue, User: t.job.user, Priority: t.job.priority,
 		MilliCPU: t.spec.milliCPU, Memory: t.spec.memory, Nodes: names, Start: Epoch.Add(e.now)}

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"cmp"
+	"container/heap"
 	"slices"
 	"strings"
 
@@ -96,6 +97,9 @@ type pending struct {
 	byKey  map[groupKey]*group
 	groups []*group // priority descending, then queue, then user
 	live   int
+	// Reused by window.
+	buf  []*task
+	runs [][]*task
 }
 
 func (p *pending) push(t *task) {
@@ -129,11 +133,13 @@ func compareKeys(a, b groupKey) int {
 	return cmp.Or(cmp.Compare(b.priority, a.priority), strings.Compare(a.queue, b.queue), strings.Compare(a.user, b.user))
 }
 
-// window picks up to n pending tasks for one cycle: higher priorities
-// first; within a priority the budget is shared evenly among the groups,
-// each giving its first tasks, so that every queue and user of that
-// priority is represented and the scheduler can weigh them (queue
-// weights, fair share) however large one group's backlog is.
+// window picks up to n pending tasks for one cycle, in the scheduler's
+// order (priority, then job, then index): higher priorities first; within
+// a priority the budget is shared evenly among the groups, each giving
+// its first tasks, so that every queue and user of that priority is
+// represented and the scheduler can weigh them (queue weights, fair
+// share) however large one group's backlog is. A priority's groups are
+// merged, not sorted: each is in order already.
 func (p *pending) window(out []*task, n int) []*task {
 	for i := 0; i < len(p.groups) && n > 0; {
 		j := i
@@ -141,52 +147,76 @@ func (p *pending) window(out []*task, n int) []*task {
 			j++
 		}
 		level := p.groups[i:j]
-		taken := make([]int, len(level))
-		for n > 0 {
-			active := 0
-			for k, g := range level {
-				if taken[k] < g.live {
-					active++
-				}
-			}
-			if active == 0 {
-				break
-			}
-			share := max(1, n/active)
-			for k, g := range level {
-				if n == 0 || taken[k] >= g.live {
-					continue
-				}
-				before := len(out)
-				out = g.headFrom(out, taken[k], min(share, n))
-				got := len(out) - before
-				taken[k] += got
-				n -= got
+		take := shares(level, n)
+		p.runs = p.runs[:0]
+		for k, g := range level {
+			if take[k] > 0 {
+				from := len(p.buf)
+				p.buf = g.head(p.buf, take[k])
+				p.runs = append(p.runs, p.buf[from:])
+				n -= take[k]
 			}
 		}
+		out = mergeRuns(out, p.runs)
+		p.buf = p.buf[:0]
 		i = j
 	}
 	return out
 }
 
-// headFrom appends up to n live tasks after the first skip live ones.
-func (g *group) headFrom(out []*task, skip, n int) []*task {
-	if skip == 0 {
-		return g.head(out, n)
-	}
-	for _, t := range g.tasks {
-		if n == 0 {
+// shares splits a budget of n tasks among groups: evenly, and what a
+// small group leaves goes to the others.
+func shares(groups []*group, n int) []int {
+	take := make([]int, len(groups))
+	for n > 0 {
+		active := 0
+		for k, g := range groups {
+			if take[k] < g.live {
+				active++
+			}
+		}
+		if active == 0 {
 			break
 		}
-		if !t.queued {
-			continue
+		share := max(1, n/active)
+		for k, g := range groups {
+			if n == 0 {
+				break
+			}
+			if more := min(share, g.live-take[k], n); more > 0 {
+				take[k] += more
+				n -= more
+			}
 		}
-		if skip > 0 {
-			skip--
-			continue
+	}
+	return take
+}
+
+// mergeRuns appends the tasks of runs, each in FIFO order, to out in FIFO
+// order, through a heap of the runs' heads: O(n log runs).
+func mergeRuns(out []*task, runs [][]*task) []*task {
+	h := runHeap(runs)
+	heap.Init(&h)
+	for len(h) > 0 {
+		out = append(out, h[0][0])
+		if h[0] = h[0][1:]; len(h[0]) == 0 {
+			heap.Pop(&h)
+		} else {
+			heap.Fix(&h, 0)
 		}
-		out = append(out, t)
-		n--
 	}
 	return out
+}
+
+type runHeap [][]*task
+
+func (h runHeap) Len() int           { return len(h) }
+func (h runHeap) Less(i, j int) bool { return fifo(h[i][0], h[j][0]) < 0 }
+func (h runHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *runHeap) Push(x any)        { *h = append(*h, x.([]*task)) }
+func (h *runHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }
