@@ -186,6 +186,11 @@ type Backend interface {
 	// SchedulerStats counts jobs, tasks and nodes; with user set, also
 	// that user's jobs and tasks (users may ask only for themselves).
 	SchedulerStats(ctx context.Context, p Principal, user string) (api.SchedulerStats, error)
+	// Queues lists the scheduler's queues with their state; users who are
+	// not admins see only their own line of each queue's users.
+	Queues(ctx context.Context, p Principal) ([]api.Queue, error)
+	// Queue is one queue, like Queues; CodeNotFound for an unknown name.
+	Queue(ctx context.Context, p Principal, name string) (api.Queue, error)
 
 	CreateUser(ctx context.Context, p Principal, req api.CreateUserRequest) (api.User, error)
 	ListUsers(ctx context.Context, p Principal) ([]api.User, error)

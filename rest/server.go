@@ -141,6 +141,8 @@ func (s *server) routes(r *gin.Engine) {
 	authed.GET("/scheduler", s.getScheduler)
 	authed.PUT("/scheduler", s.putScheduler)
 	authed.GET("/scheduler/stats", s.schedulerStats)
+	authed.GET("/queues", s.listQueues)
+	authed.GET("/queues/:name", s.getQueue)
 
 	authed.POST("/users", s.createUser)
 	authed.GET("/users", s.listUsers)

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"regexp"
@@ -8,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/shrike-grid/shrike/api"
+	"github.com/shrike-grid/shrike/rest"
 	"github.com/shrike-grid/shrike/scheduler"
 )
 
@@ -109,4 +111,80 @@ func (s *Server) queueError(name string) *api.FieldError {
 		names[i] = q.Name
 	}
 	return &api.FieldError{Field: "queue", Message: fmt.Sprintf("unknown queue %q (queues: %s)", name, strings.Join(names, ", "))}
+}
+
+// Queues implements rest.Backend.
+func (s *Server) Queues(_ context.Context, p rest.Principal) ([]api.Queue, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.queueViews(p), nil
+}
+
+// Queue implements rest.Backend.
+func (s *Server) Queue(_ context.Context, p rest.Principal, name string) (api.Queue, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, q := range s.queueViews(p) {
+		if q.Name == name {
+			return q, nil
+		}
+	}
+	return api.Queue{}, api.Errorf(api.CodeNotFound, "queue %q not found", name)
+}
+
+// queueViews renders every queue: its configuration, the ready tasks and
+// running attempts in it (the ready queue's groups and the running
+// index: no walk over every task) and fair-share usage, per user too.
+// Users who are not admins get only their own line of each queue's
+// users. Called with s.mu held.
+func (s *Server) queueViews(p rest.Principal) []api.Queue {
+	now := s.now()
+	type qu struct{ queue, user string }
+	users := map[qu]*api.QueueUser{}
+	line := func(queue, user string) *api.QueueUser {
+		u := users[qu{queue, user}]
+		if u == nil {
+			u = &api.QueueUser{Name: user}
+			users[qu{queue, user}] = u
+		}
+		return u
+	}
+	for k, g := range s.ready.groups {
+		if g.live > 0 {
+			line(k.queue, k.user).Pending += g.live
+		}
+	}
+	for _, ra := range s.running {
+		u := line(ra.queue, ra.user)
+		u.Running++
+		u.RunningCPUs += float64(ra.milliCPU*int64(len(ra.nodes))) / 1000
+	}
+	out := make([]api.Queue, len(s.queues))
+	for i, qc := range s.queues {
+		q := api.Queue{
+			Name: qc.Name, Weight: qc.Weight, Policy: qc.Policy, Preemption: qc.Preemption,
+			MaxRunning: qc.MaxRunning, MaxCPUs: qc.MaxCPUs, MaxRunningPerUser: qc.MaxRunningPerUser, MaxCPUsPerUser: qc.MaxCPUsPerUser,
+			Usage: s.fair.QueueUsage(qc.Name, now),
+		}
+		for user, u := range s.fair.UserUsage(qc.Name, now) {
+			line(qc.Name, user).Usage = u
+		}
+		for k, u := range users {
+			if k.queue != qc.Name {
+				continue
+			}
+			q.Pending += u.Pending
+			q.Running += u.Running
+			q.RunningCPUs += u.RunningCPUs
+			if q.Usage > 0 {
+				u.Share = u.Usage / q.Usage
+			}
+			if p.IsAdmin() || u.Name == p.Name {
+				q.Users = append(q.Users, *u)
+			}
+		}
+		slices.SortFunc(q.Users, func(a, b api.QueueUser) int { return strings.Compare(a.Name, b.Name) })
+		out[i] = q
+	}
+	return out
 }

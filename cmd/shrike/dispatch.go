@@ -24,6 +24,7 @@ func topCommands() []command {
 		{"login", "log in to a server and save the token", cmdLogin},
 		{"logout", "end the session and forget the token", cmdLogout},
 		{"job", "submit, list, show, follow, kill and wait for jobs", jobCommand},
+		{"queue", "the scheduler's queues: configuration, tasks and fair-share usage", queueCommand},
 		{"task", "act inside a running task: exec a command on one of its nodes", taskCommand},
 		{"admin", "manage user accounts", adminCommand},
 		{"version", "print the version", cmdVersion},

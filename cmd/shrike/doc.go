@@ -12,6 +12,6 @@
 // Everything else is a client of the REST API (through api.Client): login,
 // logout, job submit|ls|show|logs|output|kill|wait, node ls|show|lock|
 // unlock|drain|rm, rm stats|events|history, space ls|put|get|rm|mv|mkdir,
-// task exec, admin user add|ls, version. One file
+// task exec, queue ls|show, admin user add|ls, version. One file
 // per subcommand; exit codes live in exitcodes.go. See docs/cli.md.
 package main
