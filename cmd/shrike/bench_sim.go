@@ -82,8 +82,8 @@ func printSimStats(w io.Writer, s sim.Stats, wall time.Duration) {
 	}
 	fmt.Fprintf(w, "shrike bench sim: %s, %s, %s; virtual time %s, simulated in %s\n",
 		simCount(s.Nodes, "node"), simCount(s.Jobs, "job"), simCount(s.Tasks, "task"), s.End, simMS(wall))
-	fmt.Fprintf(w, "  cycles: %d, %s mean, %s max (scheduler.Schedule: %s mean); largest window %d tasks\n",
-		s.Cycles, mean(s.CycleTotal), simMS(s.CycleMax), mean(s.ScheduleTotal), s.Window)
+	fmt.Fprintf(w, "  cycles: %d; real time per cycle %s mean, p50 %s, p99 %s, max %s (in scheduler.Schedule: %s mean); largest window %d tasks\n",
+		s.Cycles, mean(s.CycleTotal), simMS(s.CycleP50), simMS(s.CycleP99), simMS(s.CycleMax), mean(s.ScheduleTotal), s.Window)
 	fmt.Fprintf(w, "  placements %d, preemptions %d, refused %d; tasks finished %d, failed %d, skipped %d\n",
 		s.Placements, s.Preemptions, s.Refused, s.Finished, s.Failed, s.Skipped)
 }

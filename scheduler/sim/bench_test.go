@@ -54,9 +54,8 @@ func occupy(e *Engine, free int) {
 	j := &job{id: 0, user: "busy", queue: "default", priority: 3}
 	for _, n := range e.nodes {
 		for n.freeSlot > int64(free) {
-			e.nextTask++
-			t := &task{id: e.nextTask, job: j, spec: sp, replica: -1}
-			e.tasks[t.id] = t
+			t := &task{id: int64(len(e.tasks) + 1), job: j, spec: sp, replica: -1}
+			e.tasks = append(e.tasks, t)
 			a := &attempt{task: t}
 			a.nodes = append(a.one[:0], n)
 			e.start(a)

@@ -25,6 +25,7 @@ func (e *Engine) Cycle() bool {
 	e.stats.Cycles++
 	e.stats.CycleTotal += took
 	e.stats.CycleMax = max(e.stats.CycleMax, took)
+	e.cycleTimes = append(e.cycleTimes, took)
 	return changed
 }
 
@@ -69,13 +70,13 @@ func (e *Engine) snapshot() scheduler.Snapshot {
 func (e *Engine) applyPlan(plan scheduler.Plan) bool {
 	changed := false
 	for _, p := range plan.Preemptions {
-		if t := e.tasks[p.TaskID]; t != nil && t.att != nil {
+		if t := e.task(p.TaskID); t != nil && t.att != nil {
 			e.preempt(t.att, p.Reason)
 			changed = true
 		}
 	}
 	for _, pl := range plan.Placements {
-		t := e.tasks[pl.TaskID]
+		t := e.task(pl.TaskID)
 		if t == nil || !t.queued {
 			e.stats.Refused++
 			continue
@@ -104,7 +105,7 @@ func (e *Engine) applyPlan(plan scheduler.Plan) bool {
 	}
 	if e.Log != nil {
 		for _, u := range plan.Unplaced {
-			if t := e.tasks[u.TaskID]; t != nil && t.queued {
+			if t := e.task(u.TaskID); t != nil && t.queued {
 				e.waited(t, u.Reasons)
 			}
 		}

@@ -39,8 +39,7 @@ type Engine struct {
 
 	workload []JobSpec
 	jobs     []*job
-	nextTask int64
-	tasks    map[int64]*task
+	tasks    []*task // by id: task i has id i+1
 	pending  pending
 	running  []*attempt          // in start order; attempt.pos is the index
 	runs     []scheduler.Running // parallel to running: the snapshot's view
@@ -53,7 +52,9 @@ type Engine struct {
 	snapQueue []scheduler.QueuedTask
 
 	stats Stats
-	done  bool // Step reported the end
+	// cycleTimes are the real times of the cycles, for percentiles.
+	cycleTimes []time.Duration
+	done       bool // Step reported the end
 }
 
 // Stats counts what a run did, and how long its cycles took in real time.
@@ -67,6 +68,8 @@ type Stats struct {
 	// snapshot, Schedule and applying the plan); ScheduleTotal the part
 	// in scheduler.Schedule.
 	CycleTotal, CycleMax, ScheduleTotal time.Duration
+	// CycleP50 and CycleP99 are percentiles of the cycles' real times.
+	CycleP50, CycleP99 time.Duration
 	// End is the virtual time of the last event.
 	End time.Duration
 }
@@ -150,7 +153,7 @@ func New(c Cluster, w Workload) (*Engine, error) {
 	if err := w.Validate(); err != nil {
 		return nil, err
 	}
-	e := &Engine{nodeByID: map[string]*node{}, queueIdx: map[string]int{}, tasks: map[int64]*task{}}
+	e := &Engine{nodeByID: map[string]*node{}, queueIdx: map[string]int{}}
 	for _, ns := range c.Nodes {
 		slots := ns.Slots
 		if slots == 0 {
@@ -240,10 +243,23 @@ func cmpDuration(a, b time.Duration) int {
 	return 0
 }
 
+// task returns the task of an id, nil for none.
+func (e *Engine) task(id int64) *task {
+	if id < 1 || id > int64(len(e.tasks)) {
+		return nil
+	}
+	return e.tasks[id-1]
+}
+
 // Stats returns what the run did so far.
 func (e *Engine) Stats() Stats {
 	s := e.stats
 	s.Nodes, s.Jobs, s.Tasks = len(e.nodes), len(e.jobs), len(e.tasks)
+	if n := len(e.cycleTimes); n > 0 {
+		sorted := slices.Clone(e.cycleTimes)
+		slices.Sort(sorted)
+		s.CycleP50, s.CycleP99 = sorted[(n-1)*50/100], sorted[(n-1)*99/100]
+	}
 	return s
 }
 

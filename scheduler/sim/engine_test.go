@@ -165,7 +165,7 @@ jobs:
 	if !e.Step() { // t=0: submitted and started
 		t.Fatal("nothing happened")
 	}
-	a := e.tasks[1].att
+	a := e.task(1).att
 	if a == nil {
 		t.Fatalf("task did not start:\n%s", log)
 	}
@@ -175,8 +175,8 @@ jobs:
 		t.Fatal(err)
 	}
 	n := e.nodeByID["n1"]
-	if e.tasks[1].att != nil || !e.tasks[1].queued || n.freeSlot != 1 || n.freeCPU != 1000 {
-		t.Fatalf("after preemption: task %+v, node %+v", e.tasks[1], n)
+	if e.task(1).att != nil || !e.task(1).queued || n.freeSlot != 1 || n.freeCPU != 1000 {
+		t.Fatalf("after preemption: task %+v, node %+v", e.task(1), n)
 	}
 	if !strings.Contains(log.String(), "t=4s job 1 task a preempted on n1 after 4s and re-queued: preempted by a test") {
 		t.Fatalf("no preemption event:\n%s", log)

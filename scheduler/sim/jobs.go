@@ -33,14 +33,13 @@ func (e *Engine) submit(js JobSpec) {
 			n, replica = ts.Replicate, 0
 		}
 		for k := range n {
-			e.nextTask++
-			t := &task{id: e.nextTask, job: j, spec: sp, index: int32(len(j.tasks)), replica: -1}
+			t := &task{id: int64(len(e.tasks) + 1), job: j, spec: sp, index: int32(len(j.tasks)), replica: -1}
 			if replica >= 0 {
 				t.replica = int32(k)
 			}
 			indexes[ts.Name] = append(indexes[ts.Name], len(j.tasks))
 			j.tasks = append(j.tasks, t)
-			e.tasks[t.id] = t
+			e.tasks = append(e.tasks, t)
 		}
 	}
 	for _, ts := range js.Tasks {
