@@ -203,10 +203,7 @@ type holdKey struct {
 // running there ended: if so and it does not fit now, it is blocked for
 // lack of resources (and holds up a FIFO queue); if not, no wait helps.
 func (c *cycle) couldHold(t *QueuedTask) bool {
-	key := holdKey{need: shape{t.MilliCPU, t.Memory}, nodes: max(1, t.Nodes), distinct: t.DistinctHosts}
-	if c.restricted || t.Class != 0 {
-		key.group = eligibilityKey(t)
-	}
+	key := holdKey{group: c.groupKey(t), need: shape{t.MilliCPU, t.Memory}, nodes: max(1, t.Nodes), distinct: t.DistinctHosts}
 	if v, ok := c.holds[key]; ok {
 		return v
 	}

@@ -39,6 +39,8 @@ type cycle struct {
 	onNode   [][]int32
 	capacity []room
 	holds    map[holdKey]bool
+	// multiRejected remembers the multi-node tasks that did not fit.
+	multiRejected map[holdKey][]Reason
 	// picked marks the running attempts chosen as victims this cycle.
 	picked        []bool
 	victimsSorted bool
@@ -98,6 +100,15 @@ func (c *cycle) cache(t *QueuedTask) *shapeCache {
 	return sc
 }
 
+// groupKey is t's eligibility group: "" when every task sees the same
+// nodes.
+func (c *cycle) groupKey(t *QueuedTask) string {
+	if !c.restricted && t.Class == 0 {
+		return ""
+	}
+	return eligibilityKey(t)
+}
+
 // full reports whether no node has a free slot left.
 func (c *cycle) full() bool { return len(c.open) == 0 }
 
@@ -113,7 +124,23 @@ func (c *cycle) place(t *QueuedTask, guard *reservation) (node string, others []
 		return "", nil, rejected.rendered(need, r.why, c.unavailable), false
 	}
 	if t.Nodes > 1 {
-		return c.placeMulti(t, need, guard)
+		if guard != nil {
+			return c.placeMulti(t, need, guard)
+		}
+		// Free room only shrinks: a multi-node shape that did not fit
+		// does not fit later in the cycle either.
+		key := holdKey{group: c.groupKey(t), need: need, nodes: t.Nodes, distinct: t.DistinctHosts}
+		if rs, ok := c.multiRejected[key]; ok {
+			return "", nil, rs, false
+		}
+		node, others, rs, ok := c.placeMulti(t, need, nil)
+		if !ok {
+			if c.multiRejected == nil {
+				c.multiRejected = map[holdKey][]Reason{}
+			}
+			c.multiRejected[key] = rs
+		}
+		return node, others, rs, ok
 	}
 	k := c.bestFit(need, t, guard)
 	if k < 0 {

@@ -84,10 +84,7 @@ func (sc *scheduling) preempt(t *QueuedTask, q *queueState) int {
 		return 0
 	}
 	need := shape{cpu: t.MilliCPU, mem: t.Memory}
-	key := victimKey{nodes: max(1, t.Nodes), distinct: t.DistinctHosts}
-	if c.restricted || t.Class != 0 {
-		key.group = eligibilityKey(t)
-	}
+	key := victimKey{group: c.groupKey(t), nodes: max(1, t.Nodes), distinct: t.DistinctHosts}
 	if q.noVictims == nil {
 		q.noVictims = map[victimKey]*shapeCache{}
 	}
