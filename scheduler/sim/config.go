@@ -94,7 +94,8 @@ type TaskSpec struct {
 	// Replicate expands the task into that many instances NAME[i].
 	Replicate int `yaml:"replicate"`
 	// Fail lists the attempts (1, 2, ...) that exit with an error; with
-	// MaxAttempts above 1 they are retried after RetryDelay.
+	// MaxAttempts above 1 they are retried after RetryDelay. Attempts are
+	// counted as they end; a preempted attempt does not count.
 	Fail        []int    `yaml:"fail"`
 	MaxAttempts int      `yaml:"max_attempts"`
 	RetryDelay  Duration `yaml:"retry_delay"`

@@ -45,8 +45,9 @@ func runChecked(t *testing.T, e *Engine) {
 
 // check verifies the engine's books: each node's free resources are its
 // capacity less what its running attempts hold, the parallel running
-// tables agree, every queue's and user's quota holds, and no task is both
-// pending and running.
+// tables agree, multi-node attempts hold as many nodes as they asked for
+// (on distinct hosts when asked), every queue's and user's quota holds,
+// and no task is both pending and running.
 func (e *Engine) check() error {
 	type use struct{ cpu, mem, slots int64 }
 	held := map[*node]use{}
@@ -66,6 +67,18 @@ func (e *Engine) check() error {
 			u.mem += a.task.spec.memory
 			u.slots++
 			held[n] = u
+		}
+		if a.task.spec.distinctHosts {
+			hosts := map[string]bool{}
+			for _, n := range a.nodes {
+				if hosts[n.host] {
+					return fmt.Errorf("task %d has two nodes on host %s despite distinct_hosts", a.task.id, n.host)
+				}
+				hosts[n.host] = true
+			}
+		}
+		if len(a.nodes) != a.task.spec.nodes {
+			return fmt.Errorf("task %d runs on %d nodes, wants %d", a.task.id, len(a.nodes), a.task.spec.nodes)
 		}
 		q, u := a.task.job.queue, a.task.job.user
 		c := a.task.spec.milliCPU * int64(len(a.nodes))
@@ -293,5 +306,24 @@ func TestWindow(t *testing.T) {
 		return cmp.Or(cmp.Compare(b.job.priority, a.job.priority), fifo(a, b))
 	}) {
 		t.Fatal("window not in scheduler order")
+	}
+}
+
+// TestRepeat: a repeated job is submitted every interval; ids follow the
+// submission times across specs.
+func TestRepeat(t *testing.T) {
+	e, log := newEngine(t, twoNodes, `
+jobs:
+  - {user: a, repeat: 3, every: 1m, tasks: [{name: tick, duration: 1s}]}
+  - {user: b, submit: 30s, tasks: [{name: once, duration: 1s}]}
+`)
+	runChecked(t, e)
+	for _, want := range []string{
+		"t=0s job 1 submitted by a", "t=30s job 2 submitted by b", "t=1m job 3 submitted by a", "t=2m job 4 submitted by a",
+		"t=2m1s job 4 finished",
+	} {
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("missing %q in:\n%s", want, log)
+		}
 	}
 }
