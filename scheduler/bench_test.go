@@ -142,3 +142,25 @@ func BenchmarkScheduleQueues(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkFairShare measures a charge and the reads of one cycle's
+// queue table (5 queues, 500 users).
+func BenchmarkFairShare(b *testing.B) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	f := NewFairShare(24 * time.Hour)
+	queues := []Queue{{Name: "default"}, {Name: "short"}, {Name: "long"}, {Name: "urgent"}, {Name: "batch"}}
+	for i := range 2500 {
+		f.Charge(queues[i%5].Name, fmt.Sprintf("user%03d", i/5), float64(i), now.Add(-time.Duration(i)*time.Second))
+	}
+	b.Run("charge", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			f.Charge("short", "user042", 1, now.Add(time.Duration(i)*time.Millisecond))
+		}
+	})
+	b.Run("fill", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			f.Fill(queues, now)
+		}
+	})
+}

@@ -21,11 +21,14 @@ const DefaultHalfLife = 24 * time.Hour
 // calls it under its lock. The zero value is not usable: use NewFairShare.
 type FairShare struct {
 	halfLife float64 // seconds
-	queues   map[string]*decayed
-	users    map[userKey]*decayed
+	queues   map[string]*queueUsage
 }
 
-type userKey struct{ queue, user string }
+// queueUsage is one queue's usage, all users together and each user's.
+type queueUsage struct {
+	total decayed
+	users map[string]*decayed
+}
 
 // decayed is one usage value and when it was last decayed.
 type decayed struct {
@@ -39,7 +42,7 @@ func NewFairShare(h time.Duration) *FairShare {
 	if h <= 0 {
 		h = DefaultHalfLife
 	}
-	return &FairShare{halfLife: h.Seconds(), queues: map[string]*decayed{}, users: map[userKey]*decayed{}}
+	return &FairShare{halfLife: h.Seconds(), queues: map[string]*queueUsage{}}
 }
 
 // HalfLife is the half-life usage decays with.
@@ -54,34 +57,46 @@ func (f *FairShare) Charge(queue, user string, cpuSeconds float64, at time.Time)
 	if cpuSeconds <= 0 {
 		return
 	}
-	queue = queueName(queue)
-	f.charge(entry(f.queues, queue), cpuSeconds, at)
-	f.charge(entry(f.users, userKey{queue, user}), cpuSeconds, at)
+	q := f.queues[queueName(queue)]
+	if q == nil {
+		q = &queueUsage{users: map[string]*decayed{}}
+		f.queues[queueName(queue)] = q
+	}
+	u := q.users[user]
+	if u == nil {
+		u = &decayed{}
+		q.users[user] = u
+	}
+	f.charge(&q.total, cpuSeconds, at)
+	f.charge(u, cpuSeconds, at)
 }
 
 // Usage is user's decayed usage in queue at now, in CPU-seconds.
 func (f *FairShare) Usage(queue, user string, now time.Time) float64 {
-	return f.value(f.users[userKey{queueName(queue), user}], now)
+	if q := f.queues[queueName(queue)]; q != nil {
+		return f.value(q.users[user], now)
+	}
+	return 0
 }
 
 // QueueUsage is queue's decayed usage at now, all users together.
 func (f *FairShare) QueueUsage(queue string, now time.Time) float64 {
-	return f.value(f.queues[queueName(queue)], now)
+	if q := f.queues[queueName(queue)]; q != nil {
+		return f.value(&q.total, now)
+	}
+	return 0
 }
 
 // UserUsage returns every user's decayed usage in queue at now (nil when
 // none), for Queue.UserUsage.
 func (f *FairShare) UserUsage(queue string, now time.Time) map[string]float64 {
-	queue = queueName(queue)
-	var out map[string]float64
-	for k, d := range f.users {
-		if k.queue != queue {
-			continue
-		}
-		if out == nil {
-			out = map[string]float64{}
-		}
-		out[k.user] = f.value(d, now)
+	q := f.queues[queueName(queue)]
+	if q == nil || len(q.users) == 0 {
+		return nil
+	}
+	out := make(map[string]float64, len(q.users))
+	for user, d := range q.users {
+		out[user] = f.value(d, now)
 	}
 	return out
 }
@@ -97,26 +112,16 @@ func (f *FairShare) Fill(qs []Queue, now time.Time) {
 // Prune forgets the entries whose usage at now has decayed below min
 // CPU-seconds, so that users who left do not stay in memory for ever.
 func (f *FairShare) Prune(now time.Time, min float64) {
-	for k, d := range f.queues {
-		if f.value(d, now) < min {
-			delete(f.queues, k)
+	for name, q := range f.queues {
+		for user, d := range q.users {
+			if f.value(d, now) < min {
+				delete(q.users, user)
+			}
+		}
+		if len(q.users) == 0 && f.value(&q.total, now) < min {
+			delete(f.queues, name)
 		}
 	}
-	for k, d := range f.users {
-		if f.value(d, now) < min {
-			delete(f.users, k)
-		}
-	}
-}
-
-// entry returns m's entry for k, adding an empty one.
-func entry[K comparable](m map[K]*decayed, k K) *decayed {
-	d := m[k]
-	if d == nil {
-		d = &decayed{}
-		m[k] = d
-	}
-	return d
 }
 
 // charge brings d to at (or at to d) and adds c.
