@@ -66,8 +66,9 @@ func (g *group) remove(t *task) {
 	}
 }
 
-// head appends up to n live tasks from the head of the group to out.
-func (g *group) head(out []*task, n int) []*task {
+// tidy drops the group's dead entries: all of them when they pile up,
+// else those at its head, so that a live group starts with a live task.
+func (g *group) tidy() {
 	if dead := len(g.tasks) - g.live; dead > max(1024, g.live) {
 		g.tasks = slices.DeleteFunc(g.tasks, func(t *task) bool {
 			t.inGroup = t.queued
@@ -80,6 +81,11 @@ func (g *group) head(out []*task, n int) []*task {
 		i++
 	}
 	g.tasks = g.tasks[i:]
+}
+
+// head appends up to n live tasks from the head of the tidied group to
+// out.
+func (g *group) head(out []*task, n int) []*task {
 	for _, t := range g.tasks {
 		if n == 0 {
 			break
@@ -98,8 +104,9 @@ type pending struct {
 	groups []*group // priority descending, then queue, then user
 	live   int
 	// Reused by window.
-	buf  []*task
-	runs [][]*task
+	buf   []*task
+	runs  [][]*task
+	level []*group
 }
 
 func (p *pending) push(t *task) {
@@ -139,14 +146,26 @@ func compareKeys(a, b groupKey) int {
 // its first tasks, so that every queue and user of that priority is
 // represented and the scheduler can weigh them (queue weights, fair
 // share) however large one group's backlog is. A priority's groups are
-// merged, not sorted: each is in order already.
+// merged, not sorted: each is in order already. The server's ready queue
+// (server/readyqueue.go) takes its window the same way.
 func (p *pending) window(out []*task, n int) []*task {
 	for i := 0; i < len(p.groups) && n > 0; {
 		j := i
 		for j < len(p.groups) && p.groups[j].key.priority == p.groups[i].key.priority {
 			j++
 		}
-		level := p.groups[i:j]
+		// The priority's live groups, the one whose head comes first
+		// first (as the server orders them), so that what is left over
+		// after an even share goes the same way every time.
+		p.level = p.level[:0]
+		for _, g := range p.groups[i:j] {
+			if g.live > 0 {
+				g.tidy()
+				p.level = append(p.level, g)
+			}
+		}
+		slices.SortFunc(p.level, func(a, b *group) int { return fifo(a.tasks[0], b.tasks[0]) })
+		level := p.level
 		take := shares(level, n)
 		p.runs = p.runs[:0]
 		for k, g := range level {
