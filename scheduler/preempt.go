@@ -17,9 +17,10 @@ import (
 // work lost (running time), then the tightest node. A multi-node task
 // takes the nodes that fit it now and then the cheapest sets, one slot
 // per node. The task is not placed in this cycle (the victims' room is
-// free only once they stop); the server re-queues the victims and sets
-// the task's Preempting until they have stopped. A victim is picked once
-// per cycle.
+// free only once they stop), but what else it needs on the chosen nodes
+// is held out of their free room for the rest of the cycle (holdFor); the
+// server re-queues the victims and sets the task's Preempting until they
+// have stopped. A victim is picked once per cycle.
 
 // victimCost orders victim sets: the cheapest first.
 type victimCost struct {
@@ -128,6 +129,7 @@ type option struct {
 	slots   int // slots it has for t without victims (multi-node)
 	victims []int32
 	cost    victimCost
+	freed   shape // what the victims free on the node
 }
 
 // chooseVictims returns the cheapest set of running attempts of q to
@@ -166,7 +168,31 @@ func (c *cycle) chooseVictims(t *QueuedTask, q *queueState, need shape) []int32 
 		return nil
 	}
 	c.spare = best.victims // the caller copies it before the next call
+	c.holdFor(best.node, need, best.freed, 0)
 	return best.victims
+}
+
+// holdFor keeps, out of node i's free room, what t (needing need on it,
+// k slots of it without victims) will take once its victims have freed
+// theirs: later tasks of the cycle may not use it, so that t fits when
+// they stop.
+func (c *cycle) holdFor(i int, need shape, freed shape, k int) {
+	n := &c.nodes[i]
+	cpu, mem := need.cpu*int64(max(k, 1))-freed.cpu, need.mem*int64(max(k, 1))-freed.mem
+	cpu, mem = min(max(cpu, 0), max(n.MilliCPU, 0)), min(max(mem, 0), max(n.Memory, 0))
+	if cpu == 0 && mem == 0 && k == 0 {
+		return
+	}
+	if n.Slots <= 0 { // not in open: nothing to reorder
+		n.MilliCPU -= cpu
+		n.Memory -= mem
+		return
+	}
+	pos := c.position(i)
+	n.MilliCPU -= cpu
+	n.Memory -= mem
+	n.Slots -= k
+	c.reorder(pos)
 }
 
 // chooseVictimsMulti is chooseVictims for a multi-node task: the nodes
@@ -194,6 +220,7 @@ func (c *cycle) chooseVictimsMulti(t *QueuedTask, q *queueState, need shape) []i
 	var (
 		hosts   map[string]bool
 		victims []int32
+		chosen  []option
 		got     int
 	)
 	if t.DistinctHosts {
@@ -213,15 +240,20 @@ func (c *cycle) chooseVictimsMulti(t *QueuedTask, q *queueState, need shape) []i
 		if hosts != nil {
 			k = 1
 		}
+		k = min(k, t.Nodes-got)
 		got += k
+		chosen = append(chosen, option{node: o.node, slots: min(o.slots, k), freed: o.freed})
 		for _, v := range o.victims {
 			if !slices.Contains(victims, v) {
 				victims = append(victims, v)
 			}
 		}
 	}
-	if got < t.Nodes {
+	if got < t.Nodes || len(victims) == 0 {
 		return nil
+	}
+	for _, o := range chosen {
+		c.holdFor(o.node, need, o.freed, o.slots)
 	}
 	return victims
 }
@@ -243,6 +275,8 @@ func (c *cycle) victimsOn(i int, rs []int32, t *QueuedTask, need shape, buf []in
 		free.MilliCPU += r.MilliCPU
 		free.Memory += r.Memory
 		free.Slots++
+		o.freed.cpu += r.MilliCPU
+		o.freed.mem += r.Memory
 		if len(o.victims) == 0 || o.victims[len(o.victims)-1] != ri { // a victim may hold several slots here
 			o.victims = append(o.victims, ri)
 			o.cost.top = max(o.cost.top, r.Priority)

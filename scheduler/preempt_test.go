@@ -90,6 +90,19 @@ func TestPreemption(t *testing.T) {
 			Unplaced: []Unplaced{unplaced(101, held("waiting for 4 preempted tasks to stop"))},
 		},
 	}, {
+		name: "the room the preempting task will need is held for it",
+		snap: Snapshot{Nodes: []Node{node("n1", 1, "8GiB", 4)}, Queues: preemptive,
+			Running: []Running{run(901, "q", "bob", api.PriorityLow, 1, -time.Hour, 0, "n1")},
+			Queue:   concat(in("q", "alice", high(tasks(1, 1, 2, ""))), in("other", "carol", tasks(2, 1, 1, "")))},
+		want: Plan{
+			// 901 frees 1 core; the other core job 1 needs is free now: job 2 may not take it.
+			Preemptions: []Preemption{preempted(901, 101, why(1, "high"))},
+			Unplaced: []Unplaced{
+				unplaced(101, held("waiting for 1 preempted task to stop")),
+				unplaced(201, reason(1, "not enough cpu (needs 1 cpu, most free 0)")),
+			},
+		},
+	}, {
 		name: "FIFO: the preempting task holds up its queue",
 		snap: Snapshot{Nodes: full, Running: running, Queues: []Queue{{Name: "q", Preemption: true}},
 			Queue: concat(in("q", "alice", high(tasks(1, 1, 1, ""))), in("q", "alice", high(tasks(2, 1, 1, ""))))},
