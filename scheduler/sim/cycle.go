@@ -52,7 +52,7 @@ func (e *Engine) snapshot() scheduler.Snapshot {
 	e.snapQueue = slices.Grow(e.snapQueue[:0], len(e.windowBuf))
 	for _, t := range e.windowBuf {
 		e.snapQueue = append(e.snapQueue, scheduler.QueuedTask{TaskID: t.id, JobID: t.job.id, Index: int(t.index),
-			Name: t.spec.name, Priority: t.job.priority, MilliCPU: t.spec.milliCPU, Memory: t.spec.memory,
+			Name: t.name(), Priority: t.job.priority, MilliCPU: t.spec.milliCPU, Memory: t.spec.memory,
 			Token: t.spec.token, User: t.job.user, Queue: t.job.queue, Walltime: t.spec.walltime,
 			Nodes: t.spec.nodes, DistinctHosts: t.spec.distinctHosts})
 	}

@@ -124,14 +124,19 @@ type task struct {
 	inGroup  bool     // its entry is still in its group's slice
 	att      *attempt // the running attempt, nil when not running
 	waiting  string   // the last waiting reason logged
+	instance string   // NAME[i], see name
 }
 
-// name is the task's name, NAME[i] for an instance.
+// name is the task's name, NAME[i] for an instance (made once, when the
+// instance first needs it: most of a large backlog never does).
 func (t *task) name() string {
 	if t.replica < 0 {
 		return t.spec.name
 	}
-	return t.spec.name + "[" + strconv.Itoa(int(t.replica)) + "]"
+	if t.instance == "" {
+		t.instance = t.spec.name + "[" + strconv.Itoa(int(t.replica)) + "]"
+	}
+	return t.instance
 }
 
 // attempt is a running attempt.

@@ -28,13 +28,9 @@ func (e *Engine) submit(js JobSpec) {
 	var deps [][]int
 	for _, ts := range js.Tasks {
 		sp := resolve(ts)
-		n, replica := 1, int32(-1)
-		if ts.Replicate > 0 {
-			n, replica = ts.Replicate, 0
-		}
-		for k := range n {
+		for k := range max(1, ts.Replicate) {
 			t := &task{id: int64(len(e.tasks) + 1), job: j, spec: sp, index: int32(len(j.tasks)), replica: -1}
-			if replica >= 0 {
+			if ts.Replicate > 0 {
 				t.replica = int32(k)
 			}
 			indexes[ts.Name] = append(indexes[ts.Name], len(j.tasks))
