@@ -1,12 +1,14 @@
 package sim
 
 import (
+	"cmp"
 	"container/heap"
 	"fmt"
 	"io"
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/shrike-grid/shrike/api"
@@ -176,7 +178,7 @@ func New(c Cluster, w Workload) (*Engine, error) {
 			e.nodeByID[name] = n
 		}
 	}
-	slices.SortFunc(e.nodes, func(a, b *node) int { return cmpString(a.name, b.name) })
+	slices.SortFunc(e.nodes, func(a, b *node) int { return strings.Compare(a.name, b.name) })
 	for _, q := range c.Queues {
 		e.queueIdx[q.Name] = len(e.queues)
 		weight := q.Weight
@@ -218,7 +220,7 @@ func New(c Cluster, w Workload) (*Engine, error) {
 			subs = append(subs, sub{time.Duration(j.Submit) + time.Duration(r)*time.Duration(j.Every), i})
 		}
 	}
-	slices.SortStableFunc(subs, func(a, b sub) int { return cmpDuration(a.at, b.at) })
+	slices.SortStableFunc(subs, func(a, b sub) int { return cmp.Compare(a.at, b.at) })
 	for _, s := range subs {
 		e.push(event{at: s.at, kind: evSubmit, spec: s.i})
 	}
@@ -227,26 +229,6 @@ func New(c Cluster, w Workload) (*Engine, error) {
 
 // milli converts cores to thousandths of a core.
 func milli(cpus float64) int64 { return int64(math.Round(cpus * 1000)) }
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-func cmpDuration(a, b time.Duration) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
 
 // task returns the task of an id, nil for none.
 func (e *Engine) task(id int64) *task {
