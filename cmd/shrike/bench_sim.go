@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -36,11 +37,12 @@ Flags:
 		fs.PrintDefaults()
 	}
 	var cluster, workload string
-	var cyclesOnly bool
+	var cyclesOnly, jsonOut bool
 	var maxTime time.Duration
 	fs.StringVar(&cluster, "cluster", "", "cluster file (YAML: nodes, queues, fair_share_half_life)")
 	fs.StringVar(&workload, "workload", "", "workload file (YAML: jobs)")
 	fs.BoolVar(&cyclesOnly, "cycles-only", false, "print only the summary and cycle timings, not the events")
+	fs.BoolVar(&jsonOut, "json", false, "print only the summary, as JSON (no events)")
 	fs.DurationVar(&maxTime, "max-time", 0, "stop at this virtual time (0: when nothing is left to happen)")
 	if err := fs.Parse(args); err != nil {
 		return usageErr(err)
@@ -62,14 +64,58 @@ Flags:
 	}
 	out := bufio.NewWriter(stdout)
 	defer out.Flush()
-	if !cyclesOnly {
+	if !cyclesOnly && !jsonOut {
 		e.Log = out
 	}
 	e.MaxTime = maxTime
 	began := time.Now()
 	e.Run()
+	if jsonOut {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(simSummary(e.Stats(), time.Since(began))); err != nil {
+			return err
+		}
+		return out.Flush()
+	}
 	printSimStats(out, e.Stats(), time.Since(began))
 	return out.Flush()
+}
+
+// simSummaryJSON is what `shrike bench sim --json` prints; times in
+// milliseconds of real time, but virtual_seconds.
+type simSummaryJSON struct {
+	Nodes          int     `json:"nodes"`
+	Jobs           int     `json:"jobs"`
+	Tasks          int     `json:"tasks"`
+	VirtualSeconds float64 `json:"virtual_seconds"`
+	WallMS         float64 `json:"wall_ms"`
+	Cycles         int     `json:"cycles"`
+	CycleMeanMS    float64 `json:"cycle_mean_ms"`
+	CycleP50MS     float64 `json:"cycle_p50_ms"`
+	CycleP99MS     float64 `json:"cycle_p99_ms"`
+	CycleMaxMS     float64 `json:"cycle_max_ms"`
+	ScheduleMeanMS float64 `json:"schedule_mean_ms"`
+	Window         int     `json:"largest_window"`
+	Placements     int     `json:"placements"`
+	Preemptions    int     `json:"preemptions"`
+	Refused        int     `json:"refused"`
+	Finished       int     `json:"finished"`
+	Failed         int     `json:"failed"`
+	Skipped        int     `json:"skipped"`
+}
+
+func simSummary(s sim.Stats, wall time.Duration) simSummaryJSON {
+	msOf := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	out := simSummaryJSON{Nodes: s.Nodes, Jobs: s.Jobs, Tasks: s.Tasks, VirtualSeconds: s.End.Seconds(), WallMS: msOf(wall),
+		Cycles: s.Cycles, CycleP50MS: msOf(s.CycleP50), CycleP99MS: msOf(s.CycleP99), CycleMaxMS: msOf(s.CycleMax),
+		Window: s.Window, Placements: s.Placements, Preemptions: s.Preemptions, Refused: s.Refused,
+		Finished: s.Finished, Failed: s.Failed, Skipped: s.Skipped}
+	if s.Cycles > 0 {
+		out.CycleMeanMS = msOf(s.CycleTotal) / float64(s.Cycles)
+		out.ScheduleMeanMS = msOf(s.ScheduleTotal) / float64(s.Cycles)
+	}
+	return out
 }
 
 // printSimStats writes the summary of a simulation.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -37,6 +38,18 @@ func TestBenchSim(t *testing.T) {
 	}
 	if strings.Contains(out.String(), "started on") || !strings.HasPrefix(out.String(), "shrike bench sim:") {
 		t.Errorf("--cycles-only printed:\n%s", out.String())
+	}
+
+	out.Reset()
+	if err := runBenchSim([]string{"--json", "--cluster", filepath.Join(dir, "cluster.yaml"), "--workload", filepath.Join(dir, "workload.yaml")}, &out); err != nil {
+		t.Fatal(err)
+	}
+	var sum simSummaryJSON
+	if err := json.Unmarshal(out.Bytes(), &sum); err != nil {
+		t.Fatalf("--json printed %q: %v", out.String(), err)
+	}
+	if sum.Nodes != 1 || sum.Tasks != 7 || sum.Finished != 7 || sum.VirtualSeconds != 25 || sum.Cycles == 0 {
+		t.Errorf("--json summary %+v", sum)
 	}
 }
 
