@@ -125,7 +125,8 @@ func (a *Agent) startExec(at *attempt, req api.ExecRequest) error {
 	case at.exited || at.reason != "":
 		err = api.Errorf(api.CodeConflict, "attempt %d of task %d is ending", at.ref.Attempt, at.ref.TaskID)
 	case !at.hold && at.pgid == 0:
-		err = api.Errorf(api.CodeConflict, "attempt %d of task %d has not started its process yet", at.ref.Attempt, at.ref.TaskID)
+		// Transient: the server asks again for a while.
+		err = api.Errorf(api.CodeUnavailable, "attempt %d of task %d has not started its process yet", at.ref.Attempt, at.ref.TaskID)
 	case at.execs[req.ID] != nil:
 		err = api.Errorf(api.CodeConflict, "exec %s already runs", req.ID)
 	default:

@@ -28,9 +28,9 @@ const (
 	// with it and reports its end, unless the node itself is gone).
 	execGoneGrace = 10 * time.Second
 	// execStartRetry bounds the retries of an exec the node refused
-	// because it does not hold the attempt yet: the holds of a multi-node
-	// task are started alongside its primary, whose script may exec at
-	// once.
+	// because it does not hold the attempt, or run its process, yet: the
+	// holds of a multi-node task are started alongside its primary, whose
+	// script may exec at once, and a task is RUNNING from its dispatch.
 	execStartRetry = 5 * time.Second
 	// execPending bounds the messages buffered for one relay.
 	execPending = 1 << 16
@@ -165,7 +165,9 @@ func (s *Server) execLive(target execTarget) bool {
 }
 
 // startExec asks the node to start the exec. A node that does not hold
-// the attempt yet is asked again for a while, as long as the attempt runs.
+// the attempt yet (not_found), or has not started its process yet
+// (unavailable: dispatched, or pulling its inputs), is asked again for a
+// while, as long as the attempt runs.
 func (s *Server) startExec(ctx context.Context, target execTarget, cmd api.ExecRequest) error {
 	deadline := time.Now().Add(execStartRetry)
 	for {
@@ -178,7 +180,8 @@ func (s *Server) startExec(ctx context.Context, target execTarget, cmd api.ExecR
 			return api.Errorf(api.CodeUnavailable, "node %s did not answer the exec: %v", target.node, err)
 		case reply.Error == nil:
 			return nil
-		case reply.Error.Code != api.CodeNotFound || time.Now().After(deadline) || !s.execLive(target):
+		case reply.Error.Code != api.CodeNotFound && reply.Error.Code != api.CodeUnavailable,
+			time.Now().After(deadline), !s.execLive(target):
 			return reply.Error
 		}
 		select {
