@@ -101,6 +101,8 @@ type job struct {
 // instances.
 type spec struct {
 	name          string
+	dependsOn     []string
+	deps          []int // the job's tasks (indexes) it waits for
 	milliCPU      int64
 	memory        int64
 	duration      time.Duration

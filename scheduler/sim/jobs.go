@@ -38,14 +38,13 @@ func (e *Engine) submit(js JobSpec) {
 			e.tasks = append(e.tasks, t)
 		}
 	}
-	for _, ts := range js.Tasks {
-		var d []int
-		for _, name := range ts.DependsOn {
-			d = append(d, indexes[name]...)
+	for _, t := range j.tasks {
+		if t.spec.deps == nil {
+			for _, name := range t.spec.dependsOn {
+				t.spec.deps = append(t.spec.deps, indexes[name]...)
+			}
 		}
-		for range max(1, ts.Replicate) {
-			deps = append(deps, d)
-		}
+		deps = append(deps, t.spec.deps)
 	}
 	states := make([]api.TaskState, len(j.tasks))
 	for i := range states {
@@ -65,7 +64,7 @@ func resolve(ts TaskSpec) *spec {
 	if ts.CPU != nil {
 		cpu = *ts.CPU
 	}
-	return &spec{name: ts.Name, milliCPU: milli(cpu), memory: int64(ts.Memory), duration: time.Duration(ts.Duration),
+	return &spec{name: ts.Name, dependsOn: ts.DependsOn, milliCPU: milli(cpu), memory: int64(ts.Memory), duration: time.Duration(ts.Duration),
 		walltime: time.Duration(ts.Walltime), nodes: max(1, ts.Nodes), distinctHosts: ts.DistinctHosts, token: ts.Token,
 		fail: ts.Fail, maxAttempts: max(1, ts.MaxAttempts), retryDelay: time.Duration(ts.RetryDelay)}
 }
