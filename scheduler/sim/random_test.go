@@ -78,7 +78,7 @@ func randomScenario(seed uint64) (Cluster, Workload) {
 // checks that every plan the scheduler made could be applied (none
 // refused) and that every task ends up accounted for.
 func TestRandomScenarios(t *testing.T) {
-	for seed := range uint64(200) {
+	for seed := range uint64(150) {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			c, w := randomScenario(seed)
 			e, err := New(c, w)
