@@ -29,7 +29,7 @@ scheduler's decision and its application). Nothing is started; no server
 is needed. File formats: docs/scheduling.md.
 
 Example:
-  shrike bench sim --cluster scheduler/sim/testdata/backfill/cluster.yaml \
+  shrike bench sim --cluster scheduler/sim/testdata/backfill/backfill/cluster.yaml \
     --workload scheduler/sim/testdata/backfill/workload.yaml
 
 Flags:
