@@ -127,7 +127,7 @@ func printSimStats(w io.Writer, s sim.Stats, wall time.Duration) {
 		return simMS(total / time.Duration(s.Cycles))
 	}
 	fmt.Fprintf(w, "shrike bench sim: %s, %s, %s; virtual time %s, simulated in %s\n",
-		simCount(s.Nodes, "node"), simCount(s.Jobs, "job"), simCount(s.Tasks, "task"), s.End, simMS(wall))
+		simCount(s.Nodes, "node"), simCount(s.Jobs, "job"), simCount(s.Tasks, "task"), sim.Clock(s.End), simMS(wall))
 	fmt.Fprintf(w, "  cycles: %d; real time per cycle %s mean, p50 %s, p99 %s, max %s (in scheduler.Schedule: %s mean); largest window %d tasks\n",
 		s.Cycles, mean(s.CycleTotal), simMS(s.CycleP50), simMS(s.CycleP99), simMS(s.CycleMax), mean(s.ScheduleTotal), s.Window)
 	fmt.Fprintf(w, "  placements %d, preemptions %d, refused %d; tasks finished %d, failed %d, skipped %d\n",

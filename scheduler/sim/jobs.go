@@ -195,6 +195,6 @@ func (e *Engine) end(a *attempt) {
 func (e *Engine) preempt(a *attempt, reason string) {
 	e.stop(a)
 	e.stats.Preemptions++
-	e.taskf(a.task, "preempted on %s after %s and re-queued: %s", a.nodes[0].name, clock(e.now-a.start), reason)
+	e.taskf(a.task, "preempted on %s after %s and re-queued: %s", a.nodes[0].name, Clock(e.now-a.start), reason)
 	e.pending.push(a.task)
 }

@@ -14,7 +14,7 @@ func (e *Engine) logf(format string, args ...any) {
 	if e.Log == nil {
 		return
 	}
-	fmt.Fprintf(e.Log, "t=%s %s\n", clock(e.now), fmt.Sprintf(format, args...))
+	fmt.Fprintf(e.Log, "t=%s %s\n", Clock(e.now), fmt.Sprintf(format, args...))
 }
 
 // taskf writes one event line about a task.
@@ -25,8 +25,9 @@ func (e *Engine) taskf(t *task, format string, args ...any) {
 	e.logf("job %d task %s %s", t.job.id, t.name(), fmt.Sprintf(format, args...))
 }
 
-// clock formats a virtual time: "0s", "12s", "1m30s", "10m", "3h10m".
-func clock(d time.Duration) string {
+// Clock formats a virtual time as the event log does: "0s", "12s",
+// "1m30s", "10m", "3h10m".
+func Clock(d time.Duration) string {
 	s := d.String()
 	if strings.HasSuffix(s, "m0s") {
 		s = strings.TrimSuffix(s, "0s")
