@@ -277,7 +277,7 @@ func (e *Engine) Step() bool {
 	at := e.events[0].at
 	if e.MaxTime > 0 && at > e.MaxTime {
 		e.done = true
-		e.logf("stopped at the time limit (%s) with %s pending, %d running", e.MaxTime, plural(e.pending.live, "task"), len(e.running))
+		e.logf("stopped at the time limit (%s) with %s pending, %d running", Clock(e.MaxTime), plural(e.pending.live, "task"), len(e.running))
 		return false
 	}
 	e.now = at
