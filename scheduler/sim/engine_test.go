@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shrike-grid/shrike/api"
 	"github.com/shrike-grid/shrike/scheduler"
@@ -325,5 +326,18 @@ jobs:
 		if !strings.Contains(log.String(), want) {
 			t.Errorf("missing %q in:\n%s", want, log)
 		}
+	}
+}
+
+// TestMaxTime: the run stops at the time limit, saying what is left.
+func TestMaxTime(t *testing.T) {
+	e, log := newEngine(t, "nodes: [{name: n1, cpus: 1}]\n", "jobs: [{tasks: [{name: a, duration: 1h, replicate: 3}]}]\n")
+	e.MaxTime = 90 * time.Minute
+	runChecked(t, e)
+	if want := "t=1h stopped at the time limit (1h30m) with 1 task pending, 1 running\n"; !strings.HasSuffix(log.String(), want) {
+		t.Errorf("log does not end with %q:\n%s", want, log)
+	}
+	if e.Step() {
+		t.Error("Step went on after the end")
 	}
 }
