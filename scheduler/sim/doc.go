@@ -15,8 +15,16 @@
 //     scheduler.Snapshot (nodes with what they have free, queues with
 //     their usage, running attempts), call scheduler.Schedule, and apply
 //     its plan: preemptions first (the victim stops and is re-queued, not
-//     failed), then placements, each re-checked against the nodes.
-//  3. Move the clock to the next event.
+//     failed), then placements, each re-checked against the nodes. A
+//     cycle that changed something is followed by another at the same
+//     instant (a preempting task starts in it); nothing else can change
+//     between events, so no cycle runs on a timer.
+//  3. Move the clock to the next event (Step does one instant, Run all).
+//
+// Files: config.go (the YAML files and their checks), engine.go (the
+// engine, its records and the event queue), queue.go (pending groups and
+// the window), cycle.go (snapshot and plan), jobs.go (submissions,
+// starts, ends, retries, preemptions), log.go (the event lines).
 //
 // Every change is one line of the event log ("t=12s job 3 task render[4]
 // started on n07 (queue q, user u)"); a task's waiting reason is logged the
