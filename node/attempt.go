@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -45,6 +46,10 @@ type attempt struct {
 	logPath   string
 	grace     time.Duration
 	hold      bool // no process of its own: a multi-node task's slot on another node
+	// logDone is set once the attempt's output is complete, before its
+	// result enters the outbox: a fetch from then on reports EOF even
+	// though the attempt is still in Agent.running for a moment.
+	logDone atomic.Bool
 
 	// ctx bounds the attempt's file transfers; cancel is called by a stop
 	// while no process runs, and when the attempt ends.

@@ -60,6 +60,7 @@ func (a *Agent) runAttempt(at *attempt) {
 	defer a.attempts.Done()
 	defer at.cancel()
 	res := a.execute(at)
+	at.logDone.Store(true)
 	switch {
 	case keptOnFailure(at, res):
 		// Kept for LogRetention from now (cleanKeptScratch).
