@@ -3,13 +3,16 @@ package server
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/shrike-grid/shrike/api"
+	"github.com/shrike-grid/shrike/node"
 	"github.com/shrike-grid/shrike/rest"
 )
 
@@ -229,4 +232,63 @@ func TestMultiNodeTaskPacksSlots(t *testing.T) {
 		ns, _ := g.srv.ListNodes(context.Background(), g.admin)
 		return len(ns) == 1 && len(ns[0].RunningTasks) == 0 && ns[0].State == api.NodeFree
 	})
+}
+
+// TestMultiNodeAttemptLostWithANode: when a node holding a slot of a
+// running multi-node attempt goes down, the attempt is lost: stopped on
+// its other node and queued again without counting against max_attempts.
+func TestMultiNodeAttemptLostWithANode(t *testing.T) {
+	dir := t.TempDir()
+	srv, _ := runServer(t, TestConfig(filepath.Join(dir, "server")))
+	ctx := context.Background()
+	admin := rest.Principal{Name: "root", Role: api.RoleAdmin}
+	stops := map[string]func(){}
+	for _, name := range []string{"n1", "n2"} {
+		agent, err := node.New(node.Config{ServerURL: srv.NATSURL(), Token: nodeSecret(t, srv, name), Name: name,
+			Slots: 1, CPUs: 1, WorkDir: filepath.Join(dir, name), KillGrace: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		actx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- agent.Run(actx) }()
+		stops[name] = sync.OnceFunc(func() { cancel(); <-done })
+		t.Cleanup(stops[name])
+	}
+	wide := sleepTask("wide", "60")
+	wide.Nodes = 2
+	resp, err := srv.SubmitJob(ctx, admin, api.JobSpec{Name: "wide", Tasks: []api.TaskSpec{wide}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var job api.Job
+	waitUntil(t, 20*time.Second, "the task running on both nodes", func() bool {
+		job, _ = srv.GetJob(ctx, admin, resp.ID)
+		return job.Tasks[0].State == api.TaskRunning
+	})
+	primary := job.Tasks[0].Node
+	other := "n1"
+	if primary == "n1" {
+		other = "n2"
+	}
+	stops[other]()
+	waitUntil(t, 30*time.Second, "the attempt lost and queued again", func() bool {
+		job, _ = srv.GetJob(ctx, admin, resp.ID)
+		return job.Tasks[0].State == api.TaskPending
+	})
+	if !strings.Contains(job.Tasks[0].Error, other+" went down") || job.Tasks[0].Attempt != 1 {
+		t.Errorf("task after the loss: attempt %d, error %q; want attempt 1 and node %s's loss", job.Tasks[0].Attempt, job.Tasks[0].Error, other)
+	}
+	waitUntil(t, 30*time.Second, "the attempt stopped on "+primary, func() bool {
+		ns, _ := srv.ListNodes(ctx, admin)
+		for _, n := range ns {
+			if n.Name == primary {
+				return len(n.RunningTasks) == 0
+			}
+		}
+		return false
+	})
+	if err := srv.KillJob(ctx, admin, resp.ID); err != nil {
+		t.Fatal(err)
+	}
 }
