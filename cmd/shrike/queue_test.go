@@ -58,6 +58,9 @@ func TestJobSubmitQueue(t *testing.T) {
 	if got := c.fake.Submitted(); len(got) != 1 || got[0].Queue != "short" {
 		t.Fatalf("submitted %+v, want queue short", got)
 	}
+	if out := c.mustRun("job", "show", "1"); !strings.Contains(out, "Queue:") || !strings.Contains(out, "short") {
+		t.Errorf("job show does not print the queue:\n%s", out)
+	}
 	code, _, errOut := c.run("job", "submit", file, "--queue", "long")
 	if code != exitErr || !strings.Contains(errOut, "queue") || !strings.Contains(errOut, "unknown queue") {
 		t.Errorf("unknown queue: exit %d, stderr %q", code, errOut)
