@@ -100,22 +100,3 @@ func (s *Server) snapshotRunning() []scheduler.Running {
 	s.runBuf = out
 	return out
 }
-
-// runningCounts are a queue's running attempts and the CPUs they hold
-// (on every node), for the queue listing. Called with s.mu held.
-func (s *Server) runningCounts() map[string]queueCount {
-	out := map[string]queueCount{}
-	for _, ra := range s.running {
-		qc := out[ra.queue]
-		qc.running++
-		qc.milliCPU += ra.milliCPU * int64(len(ra.nodes))
-		out[ra.queue] = qc
-	}
-	return out
-}
-
-// queueCount counts one queue's tasks.
-type queueCount struct {
-	pending, running int
-	milliCPU         int64
-}
