@@ -132,3 +132,44 @@ func TestTaskExecFromOutside(t *testing.T) {
 		return errors.Is(syscall.Kill(pid, 0), syscall.ESRCH)
 	})
 }
+
+// TestMultiNodeMPI runs Open MPI's mpirun in a multi-node task with
+// `shrike task exec` as its rsh agent and the nodes file as its host file
+// (docs/jobs.md): one rank on each node. It needs mpirun on the PATH.
+func TestMultiNodeMPI(t *testing.T) {
+	if _, err := exec.LookPath("mpirun"); err != nil {
+		t.Skip("mpirun is not installed (apt-get install openmpi-bin)")
+	}
+	asRoot := ""
+	if os.Geteuid() == 0 {
+		asRoot = "--allow-run-as-root "
+	}
+	g := newGrid(t)
+	for _, n := range []string{"p1", "p2", "p3"} {
+		g.startNode(n, 1)
+	}
+	g.waitNodes("p1", "p2", "p3")
+	id := g.submit(`name: mpi
+tasks:
+  - name: mpi
+    nodes: 3
+    resources: {cpu: 0.1}
+    walltime: 2m
+    script: |
+      mpirun ` + asRoot + `-np "$SHRIKE_NODE_COUNT" --map-by node --hostfile "$SHRIKE_NODEFILE" \
+        --mca plm_rsh_agent "shrike task exec" \
+        sh -c 'echo "rank $OMPI_COMM_WORLD_RANK of $OMPI_COMM_WORLD_SIZE on $SHRIKE_NODE"'
+`)
+	job := g.wait(id, 90*time.Second)
+	out, _ := g.cli("job", "logs", strconv.FormatInt(id, 10), "mpi")
+	if job.State != api.JobFinished {
+		t.Fatalf("job %s, want FINISHED; output:\n%s", job.State, out)
+	}
+	nodes := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^rank \d of 3 on (p\d)$`).FindAllStringSubmatch(out, -1) {
+		nodes[m[1]] = true
+	}
+	if len(nodes) != 3 {
+		t.Errorf("want one rank on each of p1, p2, p3:\n%s", out)
+	}
+}

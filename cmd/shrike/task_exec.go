@@ -33,7 +33,8 @@ and the task's own token is used, so a multi-node task (nodes: N) starts
 processes on its other nodes with:
   for n in $(tail -n +2 "$SHRIKE_NODEFILE"); do shrike task exec "$n" worker & done
 It also serves as mpirun's rsh agent:
-  mpirun --hostfile "$SHRIKE_NODEFILE" --mca plm_rsh_agent "shrike task exec" ./app`
+  mpirun -np "$SHRIKE_NODE_COUNT" --map-by node --hostfile "$SHRIKE_NODEFILE" \
+    --mca plm_rsh_agent "shrike task exec" ./app`
 
 // cmdTaskExec is `shrike task exec [--job ID] [--task NAME] NODE CMD [ARGS...]`.
 func cmdTaskExec(ctx context.Context, e *env, args []string) error {
