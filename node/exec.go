@@ -205,22 +205,25 @@ func (a *Agent) relayExec(at *attempt, ep *execProc, cmd *exec.Cmd, outR, errR *
 	a.log.Debug("exec ended", "task_id", at.ref.TaskID, "attempt", at.ref.Attempt, "exec", ep.id, "exit_code", code)
 }
 
-// copyOut publishes what f yields as stream chunks until f ends.
+// copyOut publishes what f yields as stream chunks until f ends. After a
+// failed publish it goes on reading, and drops the output, so that the
+// process does not block on a full pipe; the first failure is returned.
 func (ep *execProc) copyOut(f *os.File, stream string) error {
 	buf := make([]byte, execChunk)
+	var pubErr error
 	for {
 		n, err := f.Read(buf)
-		if n > 0 {
+		if n > 0 && pubErr == nil {
 			if perr := ep.publish(api.ExecMessage{Stream: stream, Data: buf[:n]}); perr != nil {
-				return fmt.Errorf("publishing %s: %w", stream, perr)
+				pubErr = fmt.Errorf("publishing %s: %w", stream, perr)
 			}
 		}
 		switch {
 		case err == nil:
 		case errors.Is(err, io.EOF), errors.Is(err, os.ErrClosed):
-			return nil
+			return pubErr
 		default:
-			return fmt.Errorf("reading %s: %w", stream, err)
+			return errors.Join(pubErr, fmt.Errorf("reading %s: %w", stream, err))
 		}
 	}
 }
