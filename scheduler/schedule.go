@@ -113,7 +113,7 @@ func (sc *scheduling) consider(t *QueuedTask, q *queueState, u *userState) {
 	blocked := false
 	switch {
 	case t.Preempting:
-		reasons, blocked = []Reason{{Count: 0, Message: msgPreempting}}, true
+		reasons, blocked = preemptingReasons, true
 	case q.cfg.Preemption:
 		if n := sc.preempt(t, q); n > 0 {
 			reasons, blocked = []Reason{{Count: 0, Message: msgPreemptedFor(n)}}, true
