@@ -87,7 +87,10 @@ func (s *Server) checkSlots(t *taskState, slots []nodeSlots) []*rm.Node {
 	}
 	cpu, mem := t.spec.Resources.MilliCPU(), int64(t.spec.Resources.Memory)
 	nodes := make([]*rm.Node, len(slots))
-	hosts := map[string]bool{}
+	var hosts map[string]bool
+	if t.spec.DistinctHosts {
+		hosts = make(map[string]bool, len(slots))
+	}
 	for i, sl := range slots {
 		n := s.reg.Get(sl.name)
 		if n == nil || !n.FitsSlots(cpu, mem, sl.count) {
