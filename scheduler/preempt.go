@@ -12,7 +12,8 @@ import (
 // may stop running attempts of the same queue with strictly lower
 // priority. On each node it may use, the victims are taken lowest
 // priority first, then the most recently started (the least work lost),
-// until the task fits; the cheapest node's set wins: the lowest highest
+// until the task fits; then those it would fit without are spared, the
+// most valuable first. The cheapest node's set wins: the lowest highest
 // priority among the victims, then the fewest victims, then the least
 // work lost (running time), then the tightest node. A multi-node task
 // takes the nodes that fit it now and then the cheapest sets, one slot
@@ -139,6 +140,21 @@ func (c *cycle) chooseVictims(t *QueuedTask, q *queueState, need shape) []int32 
 	if t.Nodes > 1 {
 		return c.chooseVictimsMulti(t, q, need)
 	}
+	o, ok := c.oneVictim(t, q, need, c.spare[:0])
+	if !ok {
+		o, ok = c.searchVictims(t, q, need)
+	}
+	if !ok {
+		return nil
+	}
+	c.spare = o.victims // reused once the caller is done with it (never c.scratch)
+	c.holdFor(o.node, need, o.freed, 0)
+	return o.victims
+}
+
+// searchVictims looks at every node where q runs something for the
+// cheapest set of victims that gives t a slot.
+func (c *cycle) searchVictims(t *QueuedTask, q *queueState, need shape) (option, bool) {
 	var best option
 	found := false
 	// Two buffers, reused from task to task: the best set so far and the
@@ -163,13 +179,13 @@ func (c *cycle) chooseVictims(t *QueuedTask, q *queueState, need shape) []int32 
 		}
 		cur = o.victims[:0]
 	}
-	c.scratch, c.spare = cur, other
-	if !found {
-		return nil
+	// Keep both buffers apart for the next call: after a swap cur and
+	// other share one.
+	c.scratch = cur
+	if found {
+		c.spare = best.victims
 	}
-	c.spare = best.victims // the caller copies it before the next call
-	c.holdFor(best.node, need, best.freed, 0)
-	return best.victims
+	return best, found
 }
 
 // holdFor keeps, out of node i's free room, what t (needing need on it,
@@ -193,6 +209,52 @@ func (c *cycle) holdFor(i int, need shape, freed shape, k int) {
 	n.Memory -= mem
 	n.Slots -= k
 	c.reorder(pos)
+}
+
+// oneVictim is the shortcut for the usual case: a single victim of the
+// lowest priority left in q that makes room on its node. No set can cost
+// less: none has a lower top priority or fewer victims, and q.victims
+// comes lowest priority, then least work lost first. Ties in work lost go
+// to the tightest node, as in the full search.
+func (c *cycle) oneVictim(t *QueuedTask, q *queueState, need shape, buf []int32) (option, bool) {
+	var best option
+	found := false
+	for _, ri := range q.victims[q.vnext:] {
+		r := &c.running[ri]
+		if r.Priority >= t.Priority || r.Priority != c.running[q.victims[q.vnext]].Priority {
+			break
+		}
+		if found && !r.Start.Equal(c.running[best.victims[0]].Start) {
+			break
+		}
+		if c.isPicked(ri) {
+			continue
+		}
+		for k, name := range r.Nodes {
+			i, ok := c.byName[name]
+			if !ok || slices.Contains(r.Nodes[:k], name) || check(&c.nodes[i], need) == fits || !c.eligible(&c.nodes[i], t) {
+				continue
+			}
+			free := c.nodes[i]
+			var freed shape
+			for _, other := range r.Nodes[k:] {
+				if other == name { // one slot per time it is listed
+					free.MilliCPU += r.MilliCPU
+					free.Memory += r.Memory
+					free.Slots++
+					freed.cpu += r.MilliCPU
+					freed.mem += r.Memory
+				}
+			}
+			if check(&free, need) != fits || found && c.compareRoom(&c.nodes[i], &c.nodes[best.node]) >= 0 {
+				continue
+			}
+			best = option{node: i, victims: append(buf[:0], ri), freed: freed,
+				cost: victimCost{top: r.Priority, count: 1, lost: c.now.Sub(r.Start).Seconds()}}
+			found = true
+		}
+	}
+	return best, found
 }
 
 // chooseVictimsMulti is chooseVictims for a multi-node task: the nodes
@@ -259,14 +321,18 @@ func (c *cycle) chooseVictimsMulti(t *QueuedTask, q *queueState, need shape) []i
 }
 
 // victimsOn is the cheapest set among rs, q's attempts on node i in
-// victim order, that gives t a slot there, appended to buf. It gives up
-// once the set costs more than bound: adding victims only raises a cost.
+// victim order, that gives t a slot there, appended to buf. Victims are
+// added in victim order until t fits; then, most valuable first, those it
+// fits without are spared. The last one added is always needed, so the
+// set's top priority is known while adding: the search gives up once it
+// is above bound's.
 func (c *cycle) victimsOn(i int, rs []int32, t *QueuedTask, need shape, buf []int32, bound *victimCost) (option, bool) {
 	free := c.nodes[i]
 	o := option{node: i, victims: buf}
+	fit := false
 	for _, ri := range rs {
 		r := &c.running[ri]
-		if r.Priority >= t.Priority {
+		if r.Priority >= t.Priority || bound != nil && r.Priority > bound.top {
 			break // victims come lowest priority first
 		}
 		if c.isPicked(ri) {
@@ -275,22 +341,51 @@ func (c *cycle) victimsOn(i int, rs []int32, t *QueuedTask, need shape, buf []in
 		free.MilliCPU += r.MilliCPU
 		free.Memory += r.Memory
 		free.Slots++
-		o.freed.cpu += r.MilliCPU
-		o.freed.mem += r.Memory
 		if len(o.victims) == 0 || o.victims[len(o.victims)-1] != ri { // a victim may hold several slots here
 			o.victims = append(o.victims, ri)
-			o.cost.top = max(o.cost.top, r.Priority)
-			o.cost.lost += c.now.Sub(r.Start).Seconds()
-			o.cost.count = len(o.victims)
-			if bound != nil && o.cost.compare(*bound) > 0 {
-				return o, false
-			}
 		}
 		if check(&free, need) == fits {
-			return o, true
+			fit = true
+			break
 		}
 	}
-	return o, false
+	if !fit {
+		return o, false
+	}
+	for j := len(o.victims) - 2; j >= 0; j-- {
+		ri := o.victims[j]
+		r := &c.running[ri]
+		k := int64(countOf(rs, ri))
+		without := free
+		without.MilliCPU -= r.MilliCPU * k
+		without.Memory -= r.Memory * k
+		without.Slots -= int(k)
+		if check(&without, need) == fits {
+			free = without
+			o.victims = slices.Delete(o.victims, j, j+1)
+		}
+	}
+	for _, ri := range o.victims {
+		r := &c.running[ri]
+		k := int64(countOf(rs, ri))
+		o.cost.top = max(o.cost.top, r.Priority)
+		o.cost.lost += c.now.Sub(r.Start).Seconds()
+		o.freed.cpu += r.MilliCPU * k
+		o.freed.mem += r.Memory * k
+	}
+	o.cost.count = len(o.victims)
+	return o, true
+}
+
+// countOf is how many slots ri holds among rs.
+func countOf(rs []int32, ri int32) int {
+	n := 0
+	for _, x := range rs {
+		if x == ri {
+			n++
+		}
+	}
+	return n
 }
 
 // sortVictims orders each node's running attempts as victims, once.

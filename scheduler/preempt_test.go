@@ -1,6 +1,8 @@
 package scheduler
 
 import (
+	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -90,6 +92,20 @@ func TestPreemption(t *testing.T) {
 			Unplaced: []Unplaced{unplaced(101, held("waiting for 4 preempted tasks to stop"))},
 		},
 	}, {
+		name: "victims it fits without are spared",
+		snap: Snapshot{Nodes: []Node{node("n1", 0, "8GiB", 4)}, Queues: preemptive,
+			Running: []Running{
+				run(901, "q", "bob", api.PriorityLow, 2, -2*time.Hour, 0, "n1"),
+				run(902, "q", "bob", api.PriorityLow, 1, -time.Hour, 0, "n1"),
+				run(903, "q", "bob", api.PriorityLow, 1, -30*time.Minute, 0, "n1"),
+			},
+			Queue: in("q", "alice", high(tasks(1, 1, 3, "")))},
+		want: Plan{
+			// 903, 902, then 901 make room for 3 cores; 903 and 901 are enough.
+			Preemptions: []Preemption{preempted(903, 101, why(1, "high")), preempted(901, 101, why(1, "high"))},
+			Unplaced:    []Unplaced{unplaced(101, held("waiting for 2 preempted tasks to stop"))},
+		},
+	}, {
 		name: "the room the preempting task will need is held for it",
 		snap: Snapshot{Nodes: []Node{node("n1", 1, "8GiB", 4)}, Queues: preemptive,
 			Running: []Running{run(901, "q", "bob", api.PriorityLow, 1, -time.Hour, 0, "n1")},
@@ -114,4 +130,42 @@ func TestPreemption(t *testing.T) {
 			},
 		},
 	}})
+}
+
+// TestOneVictimIsTheCheapest: whenever the shortcut finds a single
+// victim, the full search over every node finds the same, on random
+// snapshots.
+func TestOneVictimIsTheCheapest(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	shortcuts := 0
+	for i := range 5000 {
+		s := randomDepth(r)
+		c := newCycle(s.Nodes)
+		c.now, c.running = s.Now, s.Running
+		qs := newQueues(&s)
+		for _, task := range s.Queue {
+			if task.Nodes > 1 {
+				continue
+			}
+			q := qs.get(task.Queue)
+			q.cfg.Preemption = true
+			if !q.mayPreempt(c, task.Priority) {
+				continue
+			}
+			need := shape{task.MilliCPU, task.Memory}
+			one, ok := c.oneVictim(&task, q, need, nil)
+			if !ok {
+				continue
+			}
+			one.victims = slices.Clone(one.victims)
+			all, ok := c.searchVictims(&task, q, need)
+			if !ok || all.node != one.node || !slices.Equal(all.victims, one.victims) || all.freed != one.freed {
+				t.Fatalf("case %d, task %d: the shortcut picks %+v, the search %+v (found %v)", i, task.TaskID, one, all, ok)
+			}
+			shortcuts++
+		}
+	}
+	if shortcuts < 500 {
+		t.Fatalf("only %d shortcuts checked", shortcuts)
+	}
 }
