@@ -39,6 +39,9 @@ func TestQueueCommands(t *testing.T) {
 	if out := c.mustRun("queue", "show", "short"); !strings.Contains(out, "max_running 4") || !strings.Contains(out, "max_cpus_per_user 8") {
 		t.Errorf("queue show short:\n%s", out)
 	}
+	if out := c.mustRun("admin", "scheduler", "stats", "--user", "alice"); !strings.Contains(out, "fair-share usage of alice (CPU-hours): default 1.50") {
+		t.Errorf("scheduler stats without alice's usage:\n%s", out)
+	}
 	if code, _, errOut := c.run("queue", "show", "long"); code != exitErr || !strings.Contains(errOut, "not found") {
 		t.Errorf("unknown queue: exit %d, %q", code, errOut)
 	}
