@@ -73,8 +73,10 @@ func (s *Server) attemptEnded(ra *runningAttempt, now time.Time, c *change) {
 	}
 	t := ra.t
 	ref := api.TaskRef{TaskID: ra.key.TaskID, Attempt: ra.key.Attempt, JobID: t.rec.JobID, Task: t.rec.Name}
-	for _, n := range ra.nodes {
-		c.kill(n, ref)
+	for i, n := range ra.nodes {
+		if !slices.Contains(ra.nodes[:i], n) { // once per node, however many slots
+			c.kill(n, ref)
+		}
 	}
 	if t.key() != ra.key || api.TaskState(t.rec.State) != api.TaskRunning {
 		t.others = nil
