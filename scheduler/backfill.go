@@ -1,7 +1,6 @@
 package scheduler
 
 import (
-	"cmp"
 	"slices"
 	"time"
 )
@@ -55,97 +54,112 @@ func (r *reservation) consume(i int, need shape, k int) {
 	}
 }
 
-// reserve finds the earliest start of the blocked task t: for each node
-// it may use, the first End after which one slot of it fits; for a
-// multi-node task, the Nodes-th earliest of those (on distinct hosts if
-// asked). It returns nil when t would never fit: it then holds nothing.
+// reserve finds the earliest start of the blocked task t: the first time
+// the nodes it may use, given what ends on them, have room for all its
+// slots at once (one per host with DistinctHosts). It sweeps the ends of
+// the running work in time order, counting the slots of t each node has.
+// It returns nil when t would never fit: it then holds nothing.
 func (c *cycle) reserve(t *QueuedTask) *reservation {
 	need := shape{cpu: t.MilliCPU, mem: t.Memory}
+	n := max(1, t.Nodes)
 	byNode := c.releases()
-	type cand struct {
-		node int
-		at   time.Time
+	sw := sweep{c: c, need: need, distinct: t.DistinctHosts, slots: map[int]int{}, free: map[int]room{}}
+	if sw.distinct {
+		sw.hosts = map[string]int{}
 	}
-	var cands []cand
+	var evs []release
 	for i := range c.nodes {
 		if !c.eligible(&c.nodes[i], t) {
 			continue
 		}
-		if at, ok := c.earliest(i, need, byNode[i]); ok {
-			cands = append(cands, cand{i, at})
+		sw.free[i] = c.nodes[i]
+		sw.set(i)
+		evs = append(evs, byNode[i]...)
+	}
+	slices.SortStableFunc(evs, func(a, b release) int { return a.end.Compare(b.end) })
+	start := c.now
+	for k := 0; sw.total < n; {
+		if k == len(evs) {
+			return nil // not even once everything that ends has ended
+		}
+		at := evs[k].end
+		for ; k < len(evs) && !evs[k].end.After(at); k++ { // everything that ends then
+			e := evs[k]
+			f := sw.free[e.node]
+			f.MilliCPU += e.need.cpu * int64(e.slots)
+			f.Memory += e.need.mem * int64(e.slots)
+			f.Slots += e.slots
+			sw.free[e.node] = f
+			sw.set(e.node)
+		}
+		if at.After(start) {
+			start = at
 		}
 	}
-	slices.SortFunc(cands, func(a, b cand) int {
-		return cmp.Or(a.at.Compare(b.at), c.compareRoom(&c.nodes[a.node], &c.nodes[b.node]))
-	})
-	n := max(1, t.Nodes)
-	var hosts map[string]bool
-	if t.DistinctHosts {
-		hosts = map[string]bool{}
+	// The nodes that have room then, tightest first, as placement would.
+	var nodes []int
+	for i, k := range sw.slots {
+		if k > 0 {
+			nodes = append(nodes, i)
+		}
 	}
-	r := &reservation{start: c.now, spare: map[int]*room{}, msg: "reserved for " + taskName(t) + " (backfill)"}
-	for _, cd := range cands {
-		if len(r.spare) == n {
+	slices.SortFunc(nodes, func(a, b int) int { return c.compareRoom(&c.nodes[a], &c.nodes[b]) })
+	r := &reservation{start: start, spare: map[int]*room{}, msg: "reserved for " + taskName(t) + " (backfill)"}
+	used := map[string]bool{}
+	for _, i := range nodes {
+		if n == 0 {
 			break
 		}
-		if hosts != nil {
-			if h := c.host(cd.node); hosts[h] {
+		k := min(sw.slots[i], n)
+		if sw.distinct {
+			if used[c.host(i)] {
 				continue
-			} else {
-				hosts[h] = true
 			}
+			used[c.host(i)] = true
+			k = 1
 		}
-		r.spare[cd.node] = nil
-		if cd.at.After(r.start) {
-			r.start = cd.at
-		}
-	}
-	if len(r.spare) < n {
-		return nil
-	}
-	for i := range r.spare {
-		f := c.freeAt(i, r.start, byNode[i])
-		f.MilliCPU -= need.cpu
-		f.Memory -= need.mem
-		f.Slots--
+		f := sw.free[i]
+		f.MilliCPU -= need.cpu * int64(k)
+		f.Memory -= need.mem * int64(k)
+		f.Slots -= k
 		r.spare[i] = &f
+		n -= k
 	}
 	return r
 }
 
-// earliest is when one slot of need fits on node i, given what ends there
-// (rs, by End), or false if never.
-func (c *cycle) earliest(i int, need shape, rs []release) (time.Time, bool) {
-	free := c.nodes[i]
-	if check(&free, need) == fits {
-		return c.now, true
-	}
-	for _, r := range rs {
-		free.MilliCPU += r.need.cpu * int64(r.slots)
-		free.Memory += r.need.mem * int64(r.slots)
-		free.Slots += r.slots
-		if check(&free, need) == fits {
-			if r.end.Before(c.now) { // overdue: it should end any moment
-				return c.now, true
-			}
-			return r.end, true
-		}
-	}
-	return time.Time{}, false
+// sweep counts, as work ends, how many slots of need each node has and
+// how many the task could get in all.
+type sweep struct {
+	c        *cycle
+	need     shape
+	distinct bool
+	free     map[int]room
+	slots    map[int]int
+	hosts    map[string]int // nodes with a slot, by host (distinct)
+	total    int
 }
 
-// freeAt is what node i will have free at time at.
-func (c *cycle) freeAt(i int, at time.Time, rs []release) room {
-	free := c.nodes[i]
-	for _, r := range rs {
-		if r.end.After(at) {
-			break
-		}
-		free.MilliCPU += r.need.cpu * int64(r.slots)
-		free.Memory += r.need.mem * int64(r.slots)
-		free.Slots += r.slots
+// set recounts node i's slots after its free room changed.
+func (s *sweep) set(i int) {
+	f := s.free[i]
+	k, was := slotsFor(&f, s.need), s.slots[i]
+	s.slots[i] = k
+	if !s.distinct {
+		s.total += k - was
+		return
 	}
-	return free
+	h := s.c.host(i)
+	switch {
+	case k > 0 && was == 0:
+		if s.hosts[h]++; s.hosts[h] == 1 {
+			s.total++
+		}
+	case k == 0 && was > 0:
+		if s.hosts[h]--; s.hosts[h] == 0 {
+			s.total--
+		}
+	}
 }
 
 // releases lists, for each node, what ends there and when, by End: the

@@ -10,64 +10,77 @@ import (
 	"github.com/shrike-grid/shrike/api"
 )
 
-// earliestStart is when a task of shape need could start at the soonest,
-// written plainly: on each node, the snapshot's free room minus the
-// placements ps, plus what ends (running attempts and ps with a walltime)
-// in order of end. ok is false when it never fits.
-func earliestStart(s Snapshot, ps []Placement, need shape) (time.Time, bool) {
+// earliestStart is when a task of n slots of shape need could start at
+// the soonest, written plainly: the first of now and the ends of work at
+// which the nodes, with the snapshot's free room minus the placements ps
+// plus what has ended by then (running attempts and ps with a walltime),
+// have n slots of need in all. ok is false when that never comes.
+func earliestStart(s Snapshot, ps []Placement, need shape, n int) (time.Time, bool) {
 	byID := map[int64]QueuedTask{}
 	for _, t := range s.Queue {
 		byID[t.TaskID] = t
 	}
-	var best time.Time
-	ok := false
-	for _, n := range s.Nodes {
-		if n.Unavailable != "" {
-			continue
-		}
-		type ev struct {
-			at       time.Time
-			cpu, mem int64
-		}
-		var evs []ev
-		free := n
-		for _, p := range ps {
-			if p.Node != n.Name {
-				continue
-			}
-			t := byID[p.TaskID]
-			free.MilliCPU -= t.MilliCPU
-			free.Memory -= t.Memory
-			free.Slots--
-			if t.Walltime > 0 {
-				evs = append(evs, ev{s.Now.Add(t.Walltime), t.MilliCPU, t.Memory})
-			}
-		}
-		for _, r := range s.Running {
-			if r.Nodes[0] == n.Name && !r.End.IsZero() {
-				evs = append(evs, ev{r.End, r.MilliCPU, r.Memory})
-			}
-		}
-		slices.SortFunc(evs, func(a, b ev) int { return a.at.Compare(b.at) })
-		at, fitsAt := s.Now, free.Slots > 0 && free.MilliCPU >= need.cpu && free.Memory >= need.mem
-		for _, e := range evs {
-			if fitsAt {
-				break
-			}
-			free.MilliCPU += e.cpu
-			free.Memory += e.mem
-			free.Slots++
-			at, fitsAt = e.at, free.Slots > 0 && free.MilliCPU >= need.cpu && free.Memory >= need.mem
-		}
-		if fitsAt && (!ok || at.Before(best)) {
-			best, ok = at, true
+	type ev struct {
+		node     string
+		at       time.Time
+		cpu, mem int64
+	}
+	var evs []ev
+	free := map[string]Node{}
+	for _, nd := range s.Nodes {
+		if nd.Unavailable == "" {
+			free[nd.Name] = nd
 		}
 	}
-	return best, ok
+	for _, p := range ps {
+		t := byID[p.TaskID]
+		for _, name := range append([]string{p.Node}, p.Others...) {
+			f := free[name]
+			f.MilliCPU -= t.MilliCPU
+			f.Memory -= t.Memory
+			f.Slots--
+			free[name] = f
+			if t.Walltime > 0 {
+				evs = append(evs, ev{name, s.Now.Add(t.Walltime), t.MilliCPU, t.Memory})
+			}
+		}
+	}
+	for _, r := range s.Running {
+		if !r.End.IsZero() {
+			evs = append(evs, ev{r.Nodes[0], r.End, r.MilliCPU, r.Memory})
+		}
+	}
+	times := []time.Time{s.Now}
+	for _, e := range evs {
+		times = append(times, e.at)
+	}
+	slices.SortFunc(times, func(a, b time.Time) int { return a.Compare(b) })
+	for _, at := range times {
+		got := 0
+		for name, f := range free {
+			for _, e := range evs {
+				if e.node == name && !e.at.After(at) {
+					f.MilliCPU += e.cpu
+					f.Memory += e.mem
+					f.Slots++
+				}
+			}
+			for f.Slots > 0 && f.MilliCPU >= need.cpu && f.Memory >= need.mem {
+				got++
+				f.Slots--
+				f.MilliCPU -= need.cpu
+				f.Memory -= need.mem
+			}
+		}
+		if got >= n {
+			return at, true
+		}
+	}
+	return time.Time{}, false
 }
 
 // TestBackfillNeverDelaysTheReservation: in one backfill queue, the first
-// blocked task could start as early with every placement of the cycle as
+// blocked task (one node or several) could start as early with every placement of the cycle as
 // with only those made before it was considered: the tasks that passed it
 // did not delay it.
 func TestBackfillNeverDelaysTheReservation(t *testing.T) {
@@ -93,6 +106,9 @@ func TestBackfillNeverDelaysTheReservation(t *testing.T) {
 			if r.IntN(3) != 0 {
 				task.Walltime = time.Duration(1+r.IntN(180)) * time.Minute
 			}
+			if r.IntN(6) == 0 {
+				task.Nodes = 2 + r.IntN(2)
+			}
 			s.Queue = append(s.Queue, task)
 		}
 		plan := Schedule(s)
@@ -106,18 +122,18 @@ func TestBackfillNeverDelaysTheReservation(t *testing.T) {
 		var before []Placement
 		for _, task := range s.Queue {
 			if placedIDs[task.TaskID] {
-				before = append(before, Placement{TaskID: task.TaskID, Node: nodeOf(plan, task.TaskID)})
+				before = append(before, placementOf(plan, task.TaskID))
 				continue
 			}
 			if !sc.c.couldHold(&task) {
 				continue
 			}
 			need := shape{task.MilliCPU, task.Memory}
-			at0, ok := earliestStart(s, before, need)
+			at0, ok := earliestStart(s, before, need, max(1, task.Nodes))
 			if !ok {
 				break // no reservation: nothing to delay
 			}
-			at1, _ := earliestStart(s, plan.Placements, need)
+			at1, _ := earliestStart(s, plan.Placements, need, max(1, task.Nodes))
 			if at1.After(at0) {
 				t.Fatalf("case %d: task %d could start at %v, the tasks behind it delayed it to %v\nplan %+v\nsnapshot %+v",
 					i, task.TaskID, at0.Sub(t0), at1.Sub(t0), plan, s)
@@ -131,11 +147,11 @@ func TestBackfillNeverDelaysTheReservation(t *testing.T) {
 	}
 }
 
-func nodeOf(p Plan, id int64) string {
+func placementOf(p Plan, id int64) Placement {
 	for _, pl := range p.Placements {
 		if pl.TaskID == id {
-			return pl.Node
+			return pl
 		}
 	}
-	return ""
+	return Placement{}
 }

@@ -95,6 +95,19 @@ func TestFIFOAndBackfill(t *testing.T) {
 			},
 		},
 	}, {
+		name: "backfill: a multi-node task's reservation counts every slot a node will have",
+		snap: Snapshot{Nodes: []Node{node("n1", 1, "8GiB", 4)}, Running: []Running{
+			run(901, "", "bob", api.PriorityNormal, 3, -time.Hour, time.Hour, "n1")}, Queues: backfill,
+			Queue: concat(spanning(2, false, tasks(1, 1, 2, "")), tasks(2, 1, 1, ""), walltime(30*time.Minute, tasks(3, 1, 1, "")))},
+		want: Plan{
+			// In an hour n1 has 4 cores: both slots of job 1.
+			Placements: []Placement{placed(301, "n1")},
+			Unplaced: []Unplaced{
+				unplaced(101, reason(1, "not enough cpu (needs 2 cpu, most free 1)"), reason(0, "needs 2 nodes, 0 could take it")),
+				unplaced(201, reason(1, reserved)),
+			},
+		},
+	}, {
 		name: "a blocked queue does not hold up another",
 		snap: Snapshot{Nodes: busy, Running: ending,
 			Queue: concat(in("a", "alice", tasks(1, 1, 4, "")), in("a", "alice", tasks(2, 1, 1, "")), in("b", "bob", tasks(3, 1, 1, "")))},
