@@ -262,3 +262,10 @@ func (c *cycle) couldHold(t *QueuedTask) bool {
 	c.holds[key] = got >= key.nodes
 	return got >= key.nodes
 }
+
+// delayedBy reports whether t, started at now, could delay the
+// reservation: it has no walltime, or runs past the reservation's start.
+func (r *reservation) delayedBy(t *QueuedTask, now time.Time) bool {
+	end := ends(t, now)
+	return end.IsZero() || end.After(r.start)
+}

@@ -3,7 +3,6 @@ package scheduler
 import (
 	"fmt"
 	"slices"
-	"time"
 )
 
 // Schedule decides which queued tasks start where in this cycle, and
@@ -33,8 +32,10 @@ import (
 // (rendered with its own needs). Once no node has a free slot, the
 // remaining tasks are listed with the single reason "no free node" (or, if
 // no node takes work at all, the nodes' own reasons), but for queues with
-// preemption, whose tasks may still pick victims. Unplaced entries may
-// share one Reasons slice: treat it as read-only.
+// preemption, whose tasks may still pick victims. Unplaced lists the
+// tasks in the order they were decided; those listed together (behind a
+// blocked FIFO task, or once the nodes are full) come group by group.
+// Unplaced entries may share one Reasons slice: treat it as read-only.
 func Schedule(s Snapshot) Plan {
 	queue := ordered(s.Queue)
 	if len(s.Nodes) == 0 {
@@ -174,11 +175,4 @@ func msgPreemptedFor(n int) string {
 		return "waiting for 1 preempted task to stop"
 	}
 	return fmt.Sprintf("waiting for %d preempted tasks to stop", n)
-}
-
-// delayedBy reports whether t, started at now, could delay the
-// reservation: it has no walltime, or runs past the reservation's start.
-func (r *reservation) delayedBy(t *QueuedTask, now time.Time) bool {
-	end := ends(t, now)
-	return end.IsZero() || end.After(r.start)
 }
