@@ -108,6 +108,8 @@ func (c *Client) SubmitJob(ctx context.Context, doc []byte, contentType string, 
 type SubmitOptions struct {
 	// Vars override job variables.
 	Vars map[string]string
+	// Queue, when set, replaces the document's queue.
+	Queue string
 	// After adds jobs to the document's depends_on_jobs.
 	After []int64
 	// StartAt replaces its start_at: an RFC 3339 time, or "+DURATION"
@@ -115,7 +117,7 @@ type SubmitOptions struct {
 	StartAt string
 }
 
-// SubmitJobWith is SubmitJob with more options.
+// SubmitJobWith is SubmitJob with every override a submission takes.
 func (c *Client) SubmitJobWith(ctx context.Context, doc []byte, contentType string, o SubmitOptions) (SubmitResponse, error) {
 	if contentType == "" {
 		contentType = "application/json"
@@ -129,6 +131,9 @@ func (c *Client) SubmitJobWith(ctx context.Context, doc []byte, contentType stri
 	}
 	if o.StartAt != "" {
 		q.Set("start_at", o.StartAt)
+	}
+	if o.Queue != "" {
+		q.Set("queue", o.Queue)
 	}
 	var resp SubmitResponse
 	err := c.call(ctx, http.MethodPost, "/api/v1/jobs", q, &body{contentType, doc}, &resp)

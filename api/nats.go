@@ -18,6 +18,7 @@ import (
 //	shrike.node.<name>.report       node → server  request: ReportBatch → ReportAck
 //	shrike.node.<name>.log          node → server  publish: LogChunk
 //	shrike.node.<name>.cmd          server → node  request: Command → CommandReply
+//	shrike.node.<name>.exec.<id>    node → server  publish: ExecMessage (output of an exec)
 //	shrike.events.<kind>            server         publish: Event (JetStream stream EVENTS)
 const (
 	SubjectNodeWildcard = "shrike.node.*.>"
@@ -154,6 +155,8 @@ type Command struct {
 	Leave    *LeaveRequest    `json:"leave,omitempty"`
 	Suspend  *SuspendRequest  `json:"suspend,omitempty"`
 	Select   *SelectRequest   `json:"select,omitempty"`
+	// Exec starts (or kills) a process inside a running attempt (exec.go).
+	Exec *ExecRequest `json:"exec,omitempty"`
 }
 
 // SelectRequest asks a node to evaluate dynamic selection scripts on

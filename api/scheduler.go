@@ -95,6 +95,9 @@ type UserSchedulerStats struct {
 	Jobs         map[JobState]int `json:"jobs"`
 	TasksPending int              `json:"tasks_pending"`
 	TasksRunning int              `json:"tasks_running"`
+	// Usage is the user's fair-share usage by queue: CPU-seconds of
+	// attempts that ended, decayed with fair_share_half_life.
+	Usage map[string]float64 `json:"usage,omitempty"`
 }
 
 // SchedulerStoppedError is the error a submission gets while the

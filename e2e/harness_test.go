@@ -78,9 +78,16 @@ deploy_timeout: 30s
 
 func newGrid(t *testing.T) *grid {
 	t.Helper()
+	return newGridConfig(t, "")
+}
+
+// newGridConfig is newGrid with more server configuration (YAML keys
+// appended to testConfig).
+func newGridConfig(t *testing.T, extra string) *grid {
+	t.Helper()
 	dir := t.TempDir()
 	g := &grid{t: t, dir: dir, dataDir: filepath.Join(dir, "server"), httpPort: freePort(t), natsPort: freePort(t), nodes: map[string]*exec.Cmd{}}
-	if err := os.WriteFile(filepath.Join(dir, "server.yaml"), []byte(testConfig), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "server.yaml"), []byte(testConfig+extra), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	g.startServer()

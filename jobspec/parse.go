@@ -19,7 +19,8 @@ const (
 )
 
 var jobFields = []string{"name", "priority", "variables", "node_token", "walltime", "selection", "input_space", "output_space", "tasks",
-	"on_task_error", "retry_delay", "retry_backoff", "retry_elsewhere", "depends_on_jobs", "start_at", "parent"}
+	"on_task_error", "retry_delay", "retry_backoff", "retry_elsewhere", "depends_on_jobs", "start_at", "parent",
+	"queue"}
 
 // Parse reads a job document, YAML or JSON, validates all of it and returns
 // the job in canonical form with defaults applied. It reports every problem
@@ -85,6 +86,9 @@ func (p *parser) job(n *yaml.Node) api.JobSpec {
 		// The server sets a job's parent (sub-jobs); a document may carry
 		// one, as the canonical form of a sub-job does, but it is ignored.
 		p.integer("parent", v)
+	}
+	if v := m["queue"]; v != nil {
+		spec.Queue = p.queue("queue", v)
 	}
 	jobRetry := p.retryPolicy("", m)
 	if v := m["tasks"]; v == nil {

@@ -12,6 +12,7 @@ var taskFields = []string{
 	"name", "command", "script", "lua", "env", "depends_on", "resources", "max_attempts", "walltime", "node_token",
 	"input_files", "output_files", "selection",
 	"on_task_error", "retry_delay", "retry_backoff", "retry_elsewhere", "replicate",
+	"nodes", "distinct_hosts",
 }
 
 // programFields are the ways to say what a task runs; exactly one is set.
@@ -76,6 +77,14 @@ func (p *parser) task(i int, n *yaml.Node) (api.TaskSpec, taskRefs) {
 	}
 	if v := m["replicate"]; v != nil {
 		spec.Replicate = p.replicate(join(path, "replicate"), v)
+	}
+	if v := m["nodes"]; v != nil {
+		spec.Nodes = p.taskNodes(join(path, "nodes"), v)
+	}
+	if v := m["distinct_hosts"]; v != nil {
+		if b := p.boolean(join(path, "distinct_hosts"), v); b != nil {
+			spec.DistinctHosts = *b
+		}
 	}
 	if r := p.retryPolicy(path, m); r != (retryPolicy{}) {
 		for len(p.taskRetry) <= i {

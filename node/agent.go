@@ -85,7 +85,7 @@ func New(cfg Config) (*Agent, error) {
 		cfg:        cfg,
 		log:        cfg.Logger.With("node", cfg.Name),
 		instance:   newInstanceID(),
-		baseEnv:    taskBaseEnv(os.Environ()),
+		baseEnv:    withShrikeBin(taskBaseEnv(os.Environ()), cfg.ShrikeBin),
 		tasksDir:   filepath.Join(work, "tasks"),
 		logsDir:    filepath.Join(work, "logs"),
 		reregister: make(chan struct{}, 1),

@@ -2,7 +2,10 @@ package node
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -27,6 +30,13 @@ import (
 // reaped (pushing). A stop in either phase cancels ctx, which aborts the
 // transfers; a stop while the process runs signals it instead, and the
 // outputs are pushed after it ends.
+//
+// A hold (the other nodes of a multi-node task, api.StartTask.Hold) has no
+// process of its own: it keeps its slot until stopped. Processes exec'd
+// into an attempt (exec.go), a hold's or a running one's, each lead a
+// process group of their own (so that one can be killed alone) and are
+// signalled with the attempt's: stop, suspend, resume and the final
+// SIGKILL reach them all.
 type attempt struct {
 	// transfers summarises the staged files, for the result.
 	transfers []string
@@ -35,6 +45,11 @@ type attempt struct {
 	dir       string // working directory: the attempt's scratch
 	logPath   string
 	grace     time.Duration
+	hold      bool // no process of its own: a multi-node task's slot on another node
+	// logDone is set once the attempt's output is complete, before its
+	// result enters the outbox: a fetch from then on reports EOF even
+	// though the attempt is still in Agent.running for a moment.
+	logDone atomic.Bool
 
 	// ctx bounds the attempt's file transfers; cancel is called by a stop
 	// while no process runs, and when the attempt ends.
@@ -42,12 +57,13 @@ type attempt struct {
 	cancel context.CancelFunc
 
 	mu        sync.Mutex
-	pgid      int         // 0 until the process has started
-	exited    bool        // the leader has been reaped
-	pushing   bool        // the outputs are being pushed (after exited)
-	reason    api.Outcome // killed or walltime once asked to stop, else ""
-	noResult  bool        // end without a result (agent shutdown)
-	killTimer *time.Timer // SIGKILL after the grace period
+	pgid      int                  // 0 until the process has started
+	execs     map[string]*execProc // processes exec'd into the attempt, by exec id
+	exited    bool                 // the leader has been reaped
+	pushing   bool                 // the outputs are being pushed (after exited)
+	reason    api.Outcome          // killed or walltime once asked to stop, else ""
+	noResult  bool                 // end without a result (agent shutdown)
+	killTimer *time.Timer          // SIGKILL after the grace period
 
 	suspended   bool          // stopped by a suspend, or to be stopped as it starts
 	hasWalltime bool          // the attempt has a walltime and its clock was started
@@ -82,9 +98,13 @@ func (at *attempt) stop(reason api.Outcome, noResult bool) {
 		return
 	}
 	at.reason = reason
-	if at.pgid != 0 {
+	switch {
+	case at.hold:
 		at.terminateLocked()
-	} else {
+		at.cancel() // ends the hold once its execs are gone
+	case at.pgid != 0:
+		at.terminateLocked()
+	default:
 		at.cancel() // staging the inputs, or not started yet
 	}
 }
@@ -124,22 +144,43 @@ func (at *attempt) stopRequested() api.Outcome {
 	return at.reason
 }
 
-// terminateLocked sends SIGTERM to the group, then SIGCONT if it is
-// suspended so that it can act on it, and arms the SIGKILL timer.
+// terminateLocked sends SIGTERM to the groups (the attempt's and its
+// execs'), then SIGCONT if they are suspended so that they can act on it,
+// and arms the SIGKILL timer.
 func (at *attempt) terminateLocked() {
-	pgid := at.pgid
-	_ = syscall.Kill(-pgid, syscall.SIGTERM)
+	at.killGroupsLocked(syscall.SIGTERM)
 	if at.suspended {
-		_ = syscall.Kill(-pgid, syscall.SIGCONT)
+		at.killGroupsLocked(syscall.SIGCONT)
 		at.suspended = false
 	}
 	at.killTimer = time.AfterFunc(at.grace, func() {
 		at.mu.Lock()
 		defer at.mu.Unlock()
 		if !at.exited {
-			_ = syscall.Kill(-pgid, syscall.SIGKILL)
+			at.killGroupsLocked(syscall.SIGKILL)
 		}
 	})
+}
+
+// killGroupsLocked sends sig to the attempt's process group, if its
+// process has started, and to the group of each exec still running. The
+// first error other than a group already gone is returned.
+func (at *attempt) killGroupsLocked(sig syscall.Signal) error {
+	var first error
+	kill := func(pgid int) {
+		if err := syscall.Kill(-pgid, sig); err != nil && !errors.Is(err, syscall.ESRCH) && first == nil {
+			first = fmt.Errorf("%v to process group %d: %w", sig, pgid, err)
+		}
+	}
+	if at.pgid != 0 {
+		kill(at.pgid)
+	}
+	for _, ep := range at.execs {
+		if !ep.reaped {
+			kill(ep.pgid)
+		}
+	}
+	return first
 }
 
 // exit records that the leader has been reaped, kills whatever is left of
@@ -154,12 +195,10 @@ func (at *attempt) exit() (reason api.Outcome, noResult bool) {
 	if at.wallTimer != nil {
 		at.wallTimer.Stop()
 	}
-	pgid := at.pgid
+	// Whatever is left of the groups goes with the attempt.
+	_ = at.killGroupsLocked(syscall.SIGKILL)
 	reason, noResult = at.reason, at.noResult
 	at.mu.Unlock()
-	if pgid != 0 {
-		_ = syscall.Kill(-pgid, syscall.SIGKILL)
-	}
 	return reason, noResult
 }
 

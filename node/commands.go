@@ -44,7 +44,7 @@ func (a *Agent) respondCommand(m *nats.Msg, reply api.CommandReply) {
 // command executes one decoded Command.
 func (a *Agent) command(cmd api.Command) api.CommandReply {
 	if commandFields(cmd) != 1 {
-		return api.CommandReply{Error: api.Errorf(api.CodeBadRequest, "a command must set exactly one of start, kill, fetch_log, leave, suspend and select")}
+		return api.CommandReply{Error: api.Errorf(api.CodeBadRequest, "a command must set exactly one of start, kill, fetch_log, leave, suspend, select and exec")}
 	}
 	switch {
 	case cmd.Leave != nil:
@@ -60,6 +60,8 @@ func (a *Agent) command(cmd api.Command) api.CommandReply {
 		return a.suspendTasks(*cmd.Suspend)
 	case cmd.Select != nil:
 		return a.selectNow(*cmd.Select)
+	case cmd.Exec != nil:
+		return a.exec(*cmd.Exec)
 	case cmd.Kill != nil:
 		found := a.killAttempts(cmd.Kill.Tasks)
 		if len(found) > 0 {
@@ -74,7 +76,7 @@ func (a *Agent) command(cmd api.Command) api.CommandReply {
 // commandFields counts the fields of cmd that are set.
 func commandFields(cmd api.Command) int {
 	n := 0
-	for _, set := range []bool{cmd.Start != nil, cmd.Kill != nil, cmd.FetchLog != nil, cmd.Leave != nil, cmd.Suspend != nil, cmd.Select != nil} {
+	for _, set := range []bool{cmd.Start != nil, cmd.Kill != nil, cmd.FetchLog != nil, cmd.Leave != nil, cmd.Suspend != nil, cmd.Select != nil, cmd.Exec != nil} {
 		if set {
 			n++
 		}

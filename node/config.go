@@ -79,6 +79,12 @@ type Config struct {
 	// LuaRunner is the argv prefix that runs a Lua task file (the file is
 	// appended). Default: [os.Executable(), "node", "run-lua"].
 	LuaRunner []string
+	// ShrikeBin is the shrike executable tasks are told about
+	// ($SHRIKE_BIN; its directory ends their PATH when it is named
+	// shrike), so that `shrike task exec` and the other client commands
+	// work in tasks on hosts without shrike on the PATH. Default:
+	// os.Executable().
+	ShrikeBin string
 	// AllowProbeCommands lets dynamic selection scripts run commands on
 	// this host (host.run; --allow-probe-commands). Off by default:
 	// without it, host.run is an error.
@@ -291,6 +297,11 @@ func (c Config) withDefaults() Config {
 	}
 	if c.LogRetention == 0 {
 		c.LogRetention = DefaultLogRetention
+	}
+	if c.ShrikeBin == "" {
+		if exe, err := os.Executable(); err == nil {
+			c.ShrikeBin = exe
+		}
 	}
 	if len(c.LuaRunner) == 0 {
 		if exe, err := os.Executable(); err == nil {

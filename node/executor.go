@@ -46,6 +46,7 @@ func (a *Agent) admit(t api.StartTask) (accepted bool, reason string) {
 		logPath:   a.logPath(k),
 		grace:     grace,
 		suspended: a.suspended, // a suspended node starts its tasks stopped
+		hold:      t.Hold,
 	}
 	a.running[k] = at
 	a.attempts.Add(1)
@@ -59,6 +60,7 @@ func (a *Agent) runAttempt(at *attempt) {
 	defer a.attempts.Done()
 	defer at.cancel()
 	res := a.execute(at)
+	at.logDone.Store(true)
 	switch {
 	case keptOnFailure(at, res):
 		// Kept for LogRetention from now (cleanKeptScratch).
@@ -84,6 +86,9 @@ func (a *Agent) runAttempt(at *attempt) {
 // and returns its result. The log is fully published (EOF chunk) before
 // it returns.
 func (a *Agent) execute(at *attempt) api.TaskResult {
+	if at.hold {
+		return a.hold(at)
+	}
 	res := api.TaskResult{TaskRef: at.ref, StartedAt: time.Now()}
 	tl := newTail(a, at.ref, at.logPath)
 	var tailTimer *time.Timer
@@ -164,6 +169,27 @@ func (a *Agent) execute(at *attempt) api.TaskResult {
 	return end(noResult)
 }
 
+// hold keeps a multi-node task's slot on one of its other nodes: it makes
+// the work dir (and the nodes file) for the processes exec'd into it, runs
+// nothing itself, and ends when stopped, once its execs are gone. Its
+// outcome is the stop's (killed); it has no output of its own.
+func (a *Agent) hold(at *attempt) api.TaskResult {
+	res := api.TaskResult{TaskRef: at.ref, StartedAt: time.Now()}
+	err := os.MkdirAll(at.dir, 0o700)
+	if err == nil {
+		err = writeNodesFile(at.spec, at.dir)
+	}
+	if err != nil {
+		at.stop(api.OutcomeError, false)
+		res.Error = fmt.Sprintf("cannot prepare the work dir of the hold: %v", err)
+	}
+	<-at.ctx.Done()
+	at.waitExecs()
+	reason, _ := at.exit()
+	res.Outcome, res.ExitCode, res.FinishedAt = reason, -1, time.Now()
+	return res
+}
+
 // prepare creates the working directory, pulls the inputs into it (a
 // *stagingError if that fails) and creates the command, with stdout and
 // stderr both on logFile (no copy goroutines). The task's script is
@@ -180,6 +206,9 @@ func (a *Agent) prepare(at *attempt, logFile *os.File) (*exec.Cmd, error) {
 	argv, err := a.argv(at.spec, at.dir)
 	if err != nil {
 		return nil, fmt.Errorf("cannot write the task script: %w", err)
+	}
+	if err := writeNodesFile(at.spec, at.dir); err != nil {
+		return nil, fmt.Errorf("cannot write the nodes file: %w", err)
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = at.dir

@@ -145,9 +145,9 @@ func (a *Agent) fetchLog(req api.FetchLogRequest) api.CommandReply {
 	}
 	if n < limit {
 		a.mu.Lock()
-		_, running := a.running[req.Key()]
+		at := a.running[req.Key()]
 		a.mu.Unlock()
-		chunk.EOF = !running
+		chunk.EOF = at == nil || at.logDone.Load()
 	}
 	return api.CommandReply{Log: chunk}
 }

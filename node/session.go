@@ -33,9 +33,9 @@ func (a *Agent) session(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-a.closed:
-			return a.closedError()
+			return a.sessionEnd(ctx, a.closedError())
 		case reason := <-a.left:
-			return fmt.Errorf("node %s: %w: %s", a.cfg.Name, ErrRemoved, reason)
+			return a.removed(reason)
 		case <-a.reregister:
 			if interval, err = a.register(ctx); err != nil {
 				return a.sessionEnd(ctx, err)
@@ -52,12 +52,25 @@ func (a *Agent) session(ctx context.Context) error {
 	}
 }
 
-// sessionEnd turns a cancellation into nil.
+// sessionEnd turns a cancellation into nil, and an error after the
+// server removed the node into ErrRemoved: the removal also revokes the
+// node's credentials, so the connection may close (or a request fail)
+// before the session reads the leave.
 func (a *Agent) sessionEnd(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
 		return nil
 	}
+	select {
+	case reason := <-a.left:
+		return a.removed(reason)
+	default:
+	}
 	return err
+}
+
+// removed is the session's end after the server removed the node.
+func (a *Agent) removed(reason string) error {
+	return fmt.Errorf("node %s: %w: %s", a.cfg.Name, ErrRemoved, reason)
 }
 
 // register sends a RegisterRequest until the server answers, and returns

@@ -107,14 +107,8 @@ func (at *attempt) resume() (ok bool, err error) {
 	return true, at.signalLocked(syscall.SIGCONT)
 }
 
-// signalLocked sends sig to the attempt's process group if it has started;
-// a group that is already gone is not an error.
+// signalLocked sends sig to the attempt's process group if it has started,
+// and to its execs' groups; a group that is already gone is not an error.
 func (at *attempt) signalLocked(sig syscall.Signal) error {
-	if at.pgid == 0 {
-		return nil
-	}
-	if err := syscall.Kill(-at.pgid, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
-		return fmt.Errorf("%v to process group %d: %w", sig, at.pgid, err)
-	}
-	return nil
+	return at.killGroupsLocked(sig)
 }

@@ -16,6 +16,9 @@ import (
 const (
 	scriptFile = "task.sh"
 	luaFile    = "task.lua"
+	// nodesFile lists a multi-node task's nodes, one a line, this one
+	// first (SHRIKE_NODEFILE): an MPI host file.
+	nodesFile = "shrike-nodes"
 )
 
 // checkStart returns why t cannot be started, or "" if it can.
@@ -40,8 +43,14 @@ func checkStart(t api.StartTask) string {
 	if t.Lua != "" {
 		n++
 	}
-	if n != 1 {
+	if n != 1 && !(t.Hold && n == 0) {
+		// A hold runs nothing of its own; it may carry the task's program.
 		problems = append(problems, "exactly one of command, script and lua must be set")
+	}
+	for _, node := range t.Nodes {
+		if api.ValidateNodeName(node) != nil {
+			problems = append(problems, fmt.Sprintf("invalid node name %q in nodes", node))
+		}
 	}
 	for k, v := range t.Env {
 		if k == "" || strings.ContainsAny(k, "=\x00") || strings.ContainsRune(v, 0) {
@@ -117,14 +126,54 @@ func taskBaseEnv(environ []string) []string {
 	return env
 }
 
+// withShrikeBin adds SHRIKE_BIN=bin to env and, when bin is named
+// shrike, its directory to the end of PATH (what is on the PATH already
+// wins): tasks call the client commands (`shrike task exec`) through it.
+func withShrikeBin(env []string, bin string) []string {
+	if bin == "" {
+		return env
+	}
+	env = append(env, "SHRIKE_BIN="+bin)
+	if filepath.Base(bin) != "shrike" {
+		return env
+	}
+	dir := filepath.Dir(bin)
+	for i, kv := range env {
+		if path, ok := strings.CutPrefix(kv, "PATH="); ok {
+			if !slices.Contains(filepath.SplitList(path), dir) {
+				env[i] = kv + string(filepath.ListSeparator) + dir
+			}
+			return env
+		}
+	}
+	return append(env, "PATH=/usr/local/bin:/usr/bin:/bin"+string(filepath.ListSeparator)+dir)
+}
+
 // env is the agent's environment without secrets (Agent.baseEnv, see
 // taskBaseEnv), then the task's variables, then the SHRIKE_* variables
 // (later entries win, so a task cannot override these).
-func (a *Agent) env(t api.StartTask) []string {
-	env := make([]string, 0, len(a.baseEnv)+len(t.Env)+8)
+func (a *Agent) env(t api.StartTask) []string { return a.envWith(t, nil) }
+
+// envWith is env with extra (an exec's variables) after the task's.
+//
+// A multi-node task (more than one of t.Nodes) also gets SHRIKE_NODES (its
+// nodes, comma-separated, this one first), SHRIKE_NODE_COUNT and
+// SHRIKE_NODEFILE (nodesFile in its work dir).
+func (a *Agent) envWith(t api.StartTask, extra map[string]string) []string {
+	env := make([]string, 0, len(a.baseEnv)+len(t.Env)+len(extra)+12)
 	env = append(env, a.baseEnv...)
 	for k, v := range t.Env {
 		env = append(env, k+"="+v)
+	}
+	for k, v := range extra {
+		env = append(env, k+"="+v)
+	}
+	if len(t.Nodes) > 1 {
+		env = append(env,
+			"SHRIKE_NODES="+strings.Join(t.Nodes, ","),
+			"SHRIKE_NODE_COUNT="+strconv.Itoa(len(t.Nodes)),
+			"SHRIKE_NODEFILE="+filepath.Join(a.workDir(t.Key()), nodesFile),
+		)
 	}
 	if t.APIToken != "" {
 		// The job-scoped token: shrike commands in the task act as its job.
@@ -138,6 +187,15 @@ func (a *Agent) env(t api.StartTask) []string {
 		"SHRIKE_NODE="+a.cfg.Name,
 		agentIDVar+"="+a.agentID,
 	)
+}
+
+// writeNodesFile writes a multi-node task's nodes file into dir, one node
+// a line; single-node tasks get none.
+func writeNodesFile(t api.StartTask, dir string) error {
+	if len(t.Nodes) <= 1 {
+		return nil
+	}
+	return os.WriteFile(filepath.Join(dir, nodesFile), []byte(strings.Join(t.Nodes, "\n")+"\n"), 0o600)
 }
 
 // attemptName is "<taskid>-<attempt>", the base of its directory and log.

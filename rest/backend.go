@@ -118,6 +118,14 @@ type Backend interface {
 	// JobServerLogs returns the scheduler's own account of a job, the
 	// lines with Seq > after, oldest first.
 	JobServerLogs(ctx context.Context, p Principal, id int64, after int64) ([]api.ServerLogLine, error)
+	// ExecTask runs req.Command on req.Node, one of the nodes of task's
+	// running attempt, inside that attempt (its work dir, environment and
+	// process group). Callers: the job's owner, admins, and job-scoped
+	// tokens of that same job (CodeForbidden for another job's). Refusals
+	// come back as the error; otherwise the channel yields the process's
+	// output, then one last ExecOutput with ExitCode or Error, and is
+	// closed. When ctx ends the process is killed and the channel closed.
+	ExecTask(ctx context.Context, p Principal, jobID int64, task string, req api.TaskExecRequest) (<-chan api.ExecOutput, error)
 
 	ListNodes(ctx context.Context, p Principal) ([]api.Node, error)
 	// GetNode returns a node with its facts and history; CodeNotFound if unknown.
@@ -194,6 +202,11 @@ type Backend interface {
 	// SchedulerStats counts jobs, tasks and nodes; with user set, also
 	// that user's jobs and tasks (users may ask only for themselves).
 	SchedulerStats(ctx context.Context, p Principal, user string) (api.SchedulerStats, error)
+	// Queues lists the scheduler's queues with their state; users who are
+	// not admins see only their own line of each queue's users.
+	Queues(ctx context.Context, p Principal) ([]api.Queue, error)
+	// Queue is one queue, like Queues; CodeNotFound for an unknown name.
+	Queue(ctx context.Context, p Principal, name string) (api.Queue, error)
 
 	CreateUser(ctx context.Context, p Principal, req api.CreateUserRequest) (api.User, error)
 	ListUsers(ctx context.Context, p Principal) ([]api.User, error)

@@ -97,6 +97,7 @@ func (s *server) routes(r *gin.Engine) {
 	authed.GET("/jobs/:id/result", s.jobResults)
 	authed.GET("/jobs/:id/tasks/:task/result", s.taskResult)
 	authed.GET("/jobs/:id/server-logs", s.jobServerLogs)
+	authed.POST("/jobs/:id/tasks/:task/exec", s.execTask)
 	s.controlRoutes(authed)
 	for _, space := range []string{api.SpaceInput, api.SpaceOutput} {
 		authed.GET("/jobs/:id/"+space, s.jobSpaceGet(space))
@@ -143,6 +144,8 @@ func (s *server) routes(r *gin.Engine) {
 	authed.GET("/scheduler", s.getScheduler)
 	authed.PUT("/scheduler", s.putScheduler)
 	authed.GET("/scheduler/stats", s.schedulerStats)
+	authed.GET("/queues", s.listQueues)
+	authed.GET("/queues/:name", s.getQueue)
 
 	authed.POST("/users", s.createUser)
 	authed.GET("/users", s.listUsers)

@@ -23,9 +23,10 @@ var yamlContentTypes = map[string]bool{
 	"text/yaml":          true,
 }
 
-// submitJob answers POST /api/v1/jobs?var=K=V&after=&start_at=&dry_run=: it parses and
-// validates the whole document, applies variable overrides, and reports
-// every problem at once (400) or stores the job (201). With dry_run=true
+// submitJob answers POST /api/v1/jobs?var=K=V&queue=Q&after=&start_at=&dry_run=:
+// it parses and validates the whole document, applies variable, queue,
+// after and start_at overrides, and reports every problem at once (400) or
+// stores the job (201). With dry_run=true
 // nothing is stored: the answer (200) says which nodes could run each
 // task and why the others cannot.
 func (s *server) submitJob(c *gin.Context) {
@@ -90,6 +91,9 @@ func jobDocument(c *gin.Context, errs []api.FieldError) (api.JobSpec, error) {
 	}
 	if len(errs) > 0 {
 		return api.JobSpec{}, api.Invalid(errs)
+	}
+	if q := c.Query("queue"); q != "" {
+		spec.Queue = q // the server refuses a queue it does not have, on the field "queue"
 	}
 	return spec, nil
 }

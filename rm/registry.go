@@ -16,7 +16,14 @@ type Alloc struct {
 	MilliCPU     int64
 	Memory       int64
 	DispatchedAt time.Time
+	// Slots is how many of the node's slots the attempt holds: more than
+	// one when a multi-node task packs several of its slots on the node
+	// (MilliCPU and Memory are then the total). 0 means 1.
+	Slots int
 }
+
+// slots is how many slots a holds.
+func (a Alloc) slots() int { return max(a.Slots, 1) }
 
 // Node is the registry's record of one node.
 type Node struct {
@@ -58,6 +65,7 @@ type Node struct {
 	allocs       map[api.TaskKey]Alloc
 	usedMilliCPU int64
 	usedMemory   int64
+	usedSlots    int
 }
 
 // CapacityMilliCPU is the node's CPU in thousandths of a core.
@@ -73,7 +81,7 @@ func (n *Node) Slots() int {
 
 // Free returns the node's unreserved CPU, memory and slots.
 func (n *Node) Free() (milliCPU, memory int64, slots int) {
-	return n.CapacityMilliCPU() - n.usedMilliCPU, n.Facts.MemoryTotal - n.usedMemory, n.Slots() - len(n.allocs)
+	return n.CapacityMilliCPU() - n.usedMilliCPU, n.Facts.MemoryTotal - n.usedMemory, n.Slots() - n.usedSlots
 }
 
 // Alive reports whether the node's agent is connected: registered and
@@ -138,9 +146,13 @@ func (n *Node) Running() int { return len(n.allocs) }
 func (n *Node) Empty() bool { return len(n.allocs) == 0 }
 
 // Fits reports whether an attempt needing milliCPU and memory fits now.
-func (n *Node) Fits(milliCPU, memory int64) bool {
+func (n *Node) Fits(milliCPU, memory int64) bool { return n.FitsSlots(milliCPU, memory, 1) }
+
+// FitsSlots reports whether count slots, each needing milliCPU and
+// memory, fit now (a multi-node task's slots on one node).
+func (n *Node) FitsSlots(milliCPU, memory int64, count int) bool {
 	cpu, mem, slots := n.Free()
-	return n.Schedulable() && slots > 0 && cpu >= milliCPU && mem >= memory
+	return n.Schedulable() && slots >= count && cpu >= milliCPU*int64(count) && mem >= memory*int64(count)
 }
 
 // Allocate reserves resources for an attempt. Allocating the same attempt
@@ -155,6 +167,7 @@ func (n *Node) Allocate(key api.TaskKey, a Alloc) {
 	n.allocs[key] = a
 	n.usedMilliCPU += a.MilliCPU
 	n.usedMemory += a.Memory
+	n.usedSlots += a.slots()
 	n.refreshState()
 }
 
@@ -167,6 +180,7 @@ func (n *Node) Release(key api.TaskKey) (Alloc, bool) {
 	delete(n.allocs, key)
 	n.usedMilliCPU -= a.MilliCPU
 	n.usedMemory -= a.Memory
+	n.usedSlots -= a.slots()
 	n.refreshState()
 	if len(n.allocs) == 0 {
 		n.IdleSince = n.LastSeen
@@ -398,7 +412,7 @@ func (r *Registry) MarkDown(n *Node, now time.Time) map[api.TaskKey]Alloc {
 func (r *Registry) MarkGone(n *Node, st api.NodeState, now time.Time) map[api.TaskKey]Alloc {
 	lost := n.allocs
 	n.allocs = nil
-	n.usedMilliCPU, n.usedMemory = 0, 0
+	n.usedMilliCPU, n.usedMemory, n.usedSlots = 0, 0, 0
 	n.Suspended = time.Time{}
 	n.SetState(st, now)
 	return lost
@@ -409,7 +423,7 @@ func (r *Registry) MarkGone(n *Node, st api.NodeState, now time.Time) map[api.Ta
 func (n *Node) TakeAllocs() map[api.TaskKey]Alloc {
 	held := n.allocs
 	n.allocs = nil
-	n.usedMilliCPU, n.usedMemory = 0, 0
+	n.usedMilliCPU, n.usedMemory, n.usedSlots = 0, 0, 0
 	n.refreshState()
 	return held
 }

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 )
 
 // cycle is the working state of one Schedule call: what the available
@@ -25,6 +26,26 @@ type cycle struct {
 	restricted bool
 	byGroup    map[string]*shapeCache
 	classes    []Class
+
+	now     time.Time
+	running []Running // the snapshot's (read only)
+	// placed are this cycle's placements that end (they have a
+	// walltime), for reservations.
+	placed []release
+	// Built on first use, for reservations, preemption and capacity:
+	// the available nodes by name, the running attempts' slots on each,
+	// and what each could hold once its running work ended.
+	byName   map[string]int
+	onNode   [][]int32
+	capacity []room
+	holds    map[holdKey]bool
+	// multiRejected remembers the multi-node tasks that did not fit.
+	multiRejected map[holdKey][]Reason
+	// picked marks the running attempts chosen as victims this cycle.
+	picked        []bool
+	victimsSorted bool
+	scratch       []int32 // victim buffers, reused
+	spare         []int32
 }
 
 // room is what an available node still has free during a cycle; the
@@ -79,39 +100,87 @@ func (c *cycle) cache(t *QueuedTask) *shapeCache {
 	return sc
 }
 
+// groupKey is t's eligibility group: "" when every task sees the same
+// nodes.
+func (c *cycle) groupKey(t *QueuedTask) string {
+	if !c.restricted && t.Class == 0 {
+		return ""
+	}
+	return eligibilityKey(t)
+}
+
 // full reports whether no node has a free slot left.
 func (c *cycle) full() bool { return len(c.open) == 0 }
 
-// place puts t on the best node it fits on and returns that node's name.
-// When t fits nowhere it returns the reasons instead, and remembers t's
-// shape for the rest of the cycle.
-func (c *cycle) place(t QueuedTask) (node string, reasons []Reason, ok bool) {
+// place puts t on the best node it fits on and returns that node's name
+// (and the other nodes of a multi-node task). When t fits nowhere it
+// returns the reasons instead, and remembers t's shape for the rest of
+// the cycle. guard, when not nil, is a backfill reservation t must not
+// delay.
+func (c *cycle) place(t *QueuedTask, guard *reservation) (node string, others []string, reasons []Reason, ok bool) {
 	need := shape{cpu: t.MilliCPU, mem: t.Memory}
-	rejected := c.cache(&t)
+	rejected := c.cache(t)
 	if r, ok := rejected.covering(need); ok {
-		return "", rejected.rendered(need, r.why, c.unavailable), false
+		return "", nil, rejected.rendered(need, r.why, c.unavailable), false
 	}
-	k := c.bestFit(need, &t)
+	if t.Nodes > 1 {
+		if guard != nil {
+			return c.placeMulti(t, need, guard)
+		}
+		// Free room only shrinks: a multi-node shape that did not fit
+		// does not fit later in the cycle either.
+		key := holdKey{group: c.groupKey(t), need: need, nodes: t.Nodes, distinct: t.DistinctHosts}
+		if rs, ok := c.multiRejected[key]; ok {
+			return "", nil, rs, false
+		}
+		node, others, rs, ok := c.placeMulti(t, need, nil)
+		if !ok {
+			if c.multiRejected == nil {
+				c.multiRejected = map[holdKey][]Reason{}
+			}
+			c.multiRejected[key] = rs
+		}
+		return node, others, rs, ok
+	}
+	k := c.bestFit(need, t, guard)
 	if k < 0 {
-		why := c.tally(need, &t)
+		why := c.tally(need, t, guard)
+		if why.reserved > 0 {
+			// Not a shape rejection: the task fits, but not without
+			// delaying the reservation.
+			return "", nil, why.render(need, c.unavailable), false
+		}
 		rejected.add(rejection{shape: need, why: why})
-		return "", rejected.rendered(need, why, c.unavailable), false
+		return "", nil, rejected.rendered(need, why, c.unavailable), false
 	}
-	n := &c.nodes[c.open[k]]
-	n.MilliCPU -= need.cpu
-	n.Memory -= need.mem
-	n.Slots--
+	i := c.open[k]
+	c.take(i, need, 1, t, guard)
 	c.reorder(k)
-	return c.snap[n.index].Name, nil, true
+	return c.snap[c.nodes[i].index].Name, nil, nil, true
+}
+
+// take gives k slots of need on node i to t.
+func (c *cycle) take(i int, need shape, k int, t *QueuedTask, guard *reservation) {
+	n := &c.nodes[i]
+	n.MilliCPU -= need.cpu * int64(k)
+	n.Memory -= need.mem * int64(k)
+	n.Slots -= k
+	if guard != nil {
+		guard.consume(i, need, k)
+	}
+	if t.Walltime > 0 { // it gives its room back then, for reservations
+		c.placed = append(c.placed, release{node: i, end: c.now.Add(t.Walltime), need: need, slots: k})
+	}
 }
 
 // bestFit returns the position in open of the tightest node need fits on,
-// or -1: the first node with enough CPU and memory that t may use.
-func (c *cycle) bestFit(need shape, t *QueuedTask) int {
+// or -1: the first node with enough CPU and memory that t may use (and
+// that guard lets it use).
+func (c *cycle) bestFit(need shape, t *QueuedTask, guard *reservation) int {
 	from := sort.Search(len(c.open), func(k int) bool { return c.nodes[c.open[k]].MilliCPU >= need.cpu })
 	for k := from; k < len(c.open); k++ {
 		n := &c.nodes[c.open[k]]
-		if n.Memory >= need.mem && c.eligible(n, t) {
+		if n.Memory >= need.mem && c.eligible(n, t) && (guard == nil || guard.allows(c.open[k], need, 1)) {
 			return k
 		}
 	}
@@ -147,8 +216,9 @@ func (c *cycle) classReject(n *room, t *QueuedTask) string {
 	return ""
 }
 
-// tally counts why each available node rejects need (of task t).
-func (c *cycle) tally(need shape, t *QueuedTask) tally {
+// tally counts why each available node rejects need (of task t); with a
+// guard, the nodes it fits on but may not use count as reserved.
+func (c *cycle) tally(need shape, t *QueuedTask, guard *reservation) tally {
 	var why tally
 	for i := range c.nodes {
 		if c.restricted {
@@ -161,7 +231,12 @@ func (c *cycle) tally(need shape, t *QueuedTask) tally {
 			why.script(r)
 			continue
 		}
-		why.add(check(&c.nodes[i], need), &c.nodes[i])
+		v := check(&c.nodes[i], need)
+		if v == fits && guard != nil && !guard.allows(i, need, 1) {
+			why.reserve(guard)
+			continue
+		}
+		why.add(v, &c.nodes[i])
 	}
 	return why
 }

@@ -2,6 +2,8 @@ package scheduler
 
 import (
 	"fmt"
+	"slices"
+	"time"
 
 	"github.com/shrike-grid/shrike/api"
 )
@@ -93,3 +95,61 @@ func bytes(s string) int64 {
 	}
 	return int64(b)
 }
+
+// The vocabulary of queues, running work and time:
+//
+//	in("short", "alice", tasks(...))  the tasks of alice's job in queue short
+//	walltime(time.Hour, tasks(...))    tasks with a walltime
+//	spanning(4, true, tasks(...))      multi-node tasks: 4 nodes, distinct hosts
+//	run(901, "short", "bob", api.PriorityLow, 2, -time.Hour, 0, "n1")
+//	                                   an attempt of 2 cores and no memory, started
+//	                                   an hour before t0, with no end, on n1
+
+// t0 is the decision time of the tables.
+var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+func in(queue, user string, ts []QueuedTask) []QueuedTask {
+	out := slices.Clone(ts)
+	for i := range out {
+		out[i].Queue, out[i].User = queue, user
+	}
+	return out
+}
+
+func walltime(d time.Duration, ts []QueuedTask) []QueuedTask {
+	out := slices.Clone(ts)
+	for i := range out {
+		out[i].Walltime = d
+	}
+	return out
+}
+
+func spanning(n int, distinct bool, ts []QueuedTask) []QueuedTask {
+	out := slices.Clone(ts)
+	for i := range out {
+		out[i].Nodes, out[i].DistinctHosts = n, distinct
+	}
+	return out
+}
+
+// run is a running attempt (JobID 9, TaskID id) that started at t0+start
+// and ends at t0+end (0: never).
+func run(id int64, queue, user string, p api.Priority, cpu float64, start, end time.Duration, nodes ...string) Running {
+	r := Running{TaskID: id, JobID: 9, Queue: queue, User: user, Priority: p, MilliCPU: milli(cpu),
+		Nodes: nodes, Start: t0.Add(start)}
+	if end != 0 {
+		r.End = t0.Add(end)
+	}
+	return r
+}
+
+func placedOn(id int64, node string, others ...string) Placement {
+	return Placement{TaskID: id, Node: node, Others: others}
+}
+
+func preempted(victim, forTask int64, why string) Preemption {
+	return Preemption{TaskID: victim, For: forTask, Reason: why}
+}
+
+// held is a reason counted on no node: a quota, a FIFO wait, preemption.
+func held(msg string) Reason { return Reason{Count: 0, Message: msg} }

@@ -57,6 +57,16 @@ type tally struct {
 	token                                    string
 	// scripts counts selection-script rejections by reason.
 	scripts map[string]int
+	// reserved counts the nodes held for a backfill reservation.
+	reserved    int
+	reservedFor string
+}
+
+// reserve counts a node the task fits on but may not use: it is held for
+// guard's task.
+func (t *tally) reserve(guard *reservation) {
+	t.reserved++
+	t.reservedFor = guard.msg
 }
 
 // script counts a node a selection script rejected.
@@ -119,6 +129,9 @@ func (t tally) render(need shape, unavailable []Reason) []Reason {
 	for msg, n := range t.scripts {
 		out = append(out, Reason{Count: n, Message: msg})
 	}
+	if t.reserved > 0 {
+		out = append(out, Reason{Count: t.reserved, Message: t.reservedFor})
+	}
 	if t.noSlot > 0 {
 		out = append(out, Reason{Count: t.noSlot, Message: msgNoSlot})
 	}
@@ -168,4 +181,4 @@ func formatCPU(milli int64) string {
 // eligibleCount is how many counted nodes the task may use but for
 // retry_elsewhere: its tokens, access rights and selection scripts allow
 // them (those it failed on included).
-func (t *tally) eligibleCount() int { return t.noSlot + t.cpu + t.mem + t.failedHere }
+func (t *tally) eligibleCount() int { return t.noSlot + t.cpu + t.mem + t.failedHere + t.reserved }

@@ -23,8 +23,11 @@ type Snapshot struct {
 	// whose Queue is not listed is in an unlimited FIFO queue of weight 1.
 	Queues []Queue
 	// Running are the attempts running now (for backfill reservations,
-	// quotas and preemption).
+	// quotas, preemption and fair share).
 	Running []Running
+	// HalfLife is the fair-share half-life (DefaultHalfLife when 0): it
+	// weighs the CPUs running now against past usage (docs/scheduling.md).
+	HalfLife time.Duration
 }
 
 // Queue is one queue's configuration and its state at snapshot time.
@@ -98,6 +101,9 @@ type QueuedTask struct {
 	// hosts (Node.Host).
 	Nodes         int
 	DistinctHosts bool
+	// Preempting is set by the server while running tasks preempted for
+	// this one are still stopping: it does not preempt again meanwhile.
+	Preempting bool
 }
 
 // Class holds, for a group of tasks with the same selection scripts, the

@@ -51,6 +51,7 @@ func (c *change) start(node string, st api.StartTask) {
 // changed (the committer applies them in queue order); the scheduler may
 // act on the new state at once, since its own writes queue behind these.
 func (s *Server) seal(c *change) {
+	s.noteRunning(c)
 	c.done = s.commit.Enqueue(c.m)
 	if c.wake {
 		s.kick()

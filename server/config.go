@@ -285,6 +285,7 @@ func (c *Config) Validate() error {
 	if c.HeartbeatTimeout > 0 && c.HeartbeatTimeout < 2*c.HeartbeatInterval {
 		errs = append(errs, errors.New("heartbeat_timeout: must be at least twice heartbeat_interval"))
 	}
+	errs = append(errs, c.validateQueues()...)
 	switch strings.ToUpper(c.Synchronous) {
 	case "FULL", "NORMAL":
 	default:

@@ -61,6 +61,9 @@ func (s *Server) cycle() {
 	var c change
 	s.mu.Lock()
 	now := s.now()
+	for _, p := range plan.Preemptions {
+		s.preempt(p, &c)
+	}
 	for _, pl := range plan.Placements {
 		s.place(pl, now, &c)
 	}
@@ -81,10 +84,16 @@ func (s *Server) cycle() {
 // nothing can be placed, and only the head of the queue (windowIdle tasks)
 // is examined, to keep its waiting reasons current. Called with s.mu held.
 func (s *Server) snapshot() (scheduler.Snapshot, []*taskState) {
-	snap := scheduler.Snapshot{Now: s.now()}
+	snap := scheduler.Snapshot{Now: s.now(), HalfLife: s.cfg.FairShareHalfLife}
 	if s.ready.live == 0 {
 		return snap, nil // nothing waits: no need to look at the nodes
 	}
+	snap.Queues = make([]scheduler.Queue, len(s.queues))
+	for i, q := range s.queues {
+		snap.Queues[i] = schedulerQueue(q)
+	}
+	s.fair.Fill(snap.Queues, snap.Now)
+	snap.Running = s.snapshotRunning()
 	free := 0
 	s.snapNodes = s.reg.AppendNodes(s.snapNodes[:0])
 	// The node table is reused from cycle to cycle: cycles run one at a
@@ -108,7 +117,7 @@ func (s *Server) snapshot() (scheduler.Snapshot, []*taskState) {
 			s.selRefs = append(s.selRefs, selRef{name: n.Name, factsGen: n.FactsGen, loadGen: n.LoadGen, free: why == "",
 				milliCPU: cpu, memory: mem, slots: slots})
 		}
-		sn := scheduler.Node{Name: n.Name, MilliCPU: cpu, Memory: mem, Slots: slots, Unavailable: why}
+		sn := scheduler.Node{Name: n.Name, MilliCPU: cpu, Memory: mem, Slots: slots, Unavailable: why, Host: n.Facts.Hostname}
 		if n.Source != srcName {
 			src, srcName = s.sources[n.Source], n.Source
 		}
@@ -127,27 +136,32 @@ func (s *Server) snapshot() (scheduler.Snapshot, []*taskState) {
 	for i, t := range head {
 		snap.Queue[i] = t.qt
 		snap.Queue[i].Groups = s.userGroups[t.qt.User]
+		snap.Queue[i].Preempting = len(t.victims) > 0 && s.preempting(t)
 	}
 	return snap, head
 }
 
-// place applies one placement if it still holds. Called with s.mu held.
+// place applies one placement if it still holds: every node of it (one,
+// or a multi-node task's) is re-checked, and then all are allocated.
+// Called with s.mu held.
 func (s *Server) place(pl scheduler.Placement, now time.Time, c *change) {
 	t := s.tasks[pl.TaskID]
 	if t == nil || !t.queued || api.TaskState(t.rec.State) != api.TaskPending {
 		return
 	}
-	n := s.reg.Get(pl.Node)
-	if n == nil || !n.Fits(t.spec.Resources.MilliCPU(), int64(t.spec.Resources.Memory)) {
+	slots := slotsOf(pl)
+	nodes := s.checkSlots(t, slots)
+	if nodes == nil {
 		return
 	}
-	if src := s.sources[n.Source]; src == nil || !s.sourceTakes(src, t) {
-		return
-	}
+	n := nodes[0]
 	if ts := s.selectionOf(t); ts != nil && ts.dynKey != "" {
-		s.sel.dyn.consume(dynKey(ts.dynKey, n.Name))
+		for _, sn := range nodes {
+			s.sel.dyn.consume(dynKey(ts.dynKey, sn.Name))
+		}
 	}
 	s.ready.remove(t)
+	t.victims = nil
 	t.unplaced, t.waitLogged = nil, nil
 	s.dropResult(t, c)
 	t.rec.Attempt++
@@ -156,11 +170,23 @@ func (s *Server) place(pl scheduler.Placement, now time.Time, c *change) {
 	t.rec.DispatchedAt = timePtr(now)
 	t.rec.StartedAt, t.rec.FinishedAt, t.rec.ExitCode = nil, nil, nil
 	t.nodes = append(t.nodes[:min(len(t.nodes), t.rec.Attempt-1)], n.Name)
-	n.Allocate(t.key(), allocFor(t, now))
+	t.others = slices.Clone(pl.Others)
+	for _, sn := range nodes {
+		sn.Allocate(t.key(), allocOn(t, sn.Name, now))
+	}
 	c.task(t)
 	c.taskEvent(t, "")
 	s.track(t, c)
-	c.start(n.Name, s.startTask(t))
+	st := s.startTask(t)
+	if len(t.others) == 0 {
+		c.start(n.Name, st)
+		return
+	}
+	st.Nodes = t.slotNodes()
+	c.start(n.Name, st)
+	for _, sn := range nodes[1:] {
+		c.start(sn.Name, s.holdStart(t, st.Nodes))
+	}
 }
 
 // sendStart sends one node its batch of starts. A start the node rejects

@@ -353,10 +353,14 @@ func (s *Server) DryRunJob(ctx context.Context, p rest.Principal, spec api.JobSp
 	return api.JobExplain{Tasks: tasks, Warnings: warnings(tasks)}, nil
 }
 
-// checkSubmission refuses what the parser cannot know: selection scripts
-// not on the allow-list. Every problem is reported.
+// checkSubmission refuses what the parser cannot know: a queue the server
+// does not have, selection scripts not on the allow-list. Every problem is
+// reported.
 func (s *Server) checkSubmission(p rest.Principal, spec api.JobSpec) error {
 	var errs []api.FieldError
+	if fe := s.queueError(spec.Queue); fe != nil {
+		errs = append(errs, *fe)
+	}
 	if !s.mayWriteGlobal(p) {
 		const msg = "you may not write the global space (admins and the server's global_writers may)"
 		if kind, _, err := dataspace.ParseRef(spec.OutputSpace); err == nil && kind == api.SpaceGlobal {

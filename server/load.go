@@ -83,6 +83,11 @@ func (s *Server) load(ctx context.Context) error {
 		return err
 	}
 	s.restoreResults(results)
+	for _, t := range s.tasks {
+		if api.TaskState(t.rec.State) == api.TaskRunning {
+			s.running[t.rec.ID] = s.runningEntry(t)
+		}
+	}
 	s.log.Info("state loaded", "jobs", len(jobs), "tasks", len(tasks), "nodes", len(nodes), "ready", s.ready.live)
 	if c.m.Empty() {
 		return nil
@@ -121,6 +126,12 @@ func (s *Server) restoreAlloc(t *taskState, c *change) {
 	n := s.reg.Get(t.rec.Node)
 	if n == nil || !n.Alive() {
 		s.loseAttempt(t, c, "its node is unknown after a server restart")
+		return
+	}
+	if t.spec.Nodes > 1 {
+		// Its holds were not stored: the nodes' next reports kill what is
+		// left of it.
+		s.loseAttempt(t, c, "a multi-node attempt does not survive a server restart")
 		return
 	}
 	dispatched := s.now()

@@ -163,8 +163,8 @@ func (s *Server) handleHeartbeat(msg *nats.Msg) {
 // reconcileNode compares what node n reports it runs with the server's
 // reservations on it. Attempts the server no longer wants are returned to
 // be killed; reserved attempts the node does not have (and that were sent
-// longer than DispatchGrace ago) were lost and are retried. Called with
-// s.mu held.
+// longer than DispatchGrace ago) were lost and are retried. The hold of a
+// running multi-node attempt counts as running it. Called with s.mu held.
 func (s *Server) reconcileNode(n *rm.Node, running []api.TaskRef, now time.Time, c *change) []api.TaskRef {
 	reported := make(map[api.TaskKey]bool, len(running))
 	var kill []api.TaskRef
@@ -172,12 +172,12 @@ func (s *Server) reconcileNode(n *rm.Node, running []api.TaskRef, now time.Time,
 		k := ref.Key()
 		reported[k] = true
 		t := s.tasks[k.TaskID]
-		if t != nil && api.TaskState(t.rec.State) == api.TaskRunning && t.key() == k && t.rec.Node == n.Name {
+		if t != nil && api.TaskState(t.rec.State) == api.TaskRunning && t.key() == k && (t.rec.Node == n.Name || t.holdsOn(n.Name)) {
 			dispatched := now
 			if t.rec.DispatchedAt != nil {
 				dispatched = *t.rec.DispatchedAt
 			}
-			n.Allocate(k, allocFor(t, dispatched)) // re-attach (no-op if held)
+			n.Allocate(k, allocOn(t, n.Name, dispatched)) // re-attach (no-op if held)
 			continue
 		}
 		// Not wanted any more. One still held was killed (or preempted) and

@@ -39,7 +39,9 @@ func (s *Server) applyResults(node string, results []api.TaskResult) {
 // resultsChange applies results from node to the index and returns the
 // change to commit. A result for an attempt that is not the task's current
 // running attempt on that node (a repeat, or an attempt the server already
-// gave up on) only frees its reservation.
+// gave up on, or the hold of a multi-node attempt that is over) only
+// frees its reservation. A hold that ends while its attempt runs loses
+// the attempt (multinode.go).
 func (s *Server) resultsChange(node string, results []api.TaskResult) *change {
 	c := &change{wake: true}
 	s.mu.Lock()
@@ -52,8 +54,12 @@ func (s *Server) resultsChange(node string, results []api.TaskResult) *change {
 			n.Release(k)
 		}
 		t := s.tasks[k.TaskID]
-		if t == nil || !t.ranOn(r.Attempt, node) {
+		if t != nil && t.key() == k && api.TaskState(t.rec.State) == api.TaskRunning && t.holdsOn(node) {
+			s.holdEnded(t, node, r, c)
 			continue
+		}
+		if t == nil || !t.ranOn(r.Attempt, node) {
+			continue // a repeat, or a hold's end after its attempt's
 		}
 		s.logs.expect(t.rec.JobID, k, r.LogSize, node)
 		if t.key() != k || api.TaskState(t.rec.State) != api.TaskRunning {

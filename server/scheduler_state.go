@@ -179,6 +179,15 @@ func (s *Server) SchedulerStats(_ context.Context, p rest.Principal, user string
 	st := api.SchedulerStats{State: s.sched.State, Jobs: map[api.JobState]int{}}
 	if user != "" {
 		st.User = &api.UserSchedulerStats{Name: user, Jobs: map[api.JobState]int{}}
+		now := s.now()
+		for _, q := range s.queues {
+			if u := s.fair.Usage(q.Name, user, now); u > 0 {
+				if st.User.Usage == nil {
+					st.User.Usage = map[string]float64{}
+				}
+				st.User.Usage[q.Name] = u
+			}
+		}
 	}
 	for _, j := range s.jobs {
 		pending, running := 0, 0

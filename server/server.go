@@ -77,6 +77,15 @@ type Server struct {
 	// jobWaiters lists, by job, the jobs whose depends_on_jobs wait for
 	// it (jobdeps.go).
 	jobWaiters map[int64][]int64
+	// queues is the queue configuration with its defaults (queues.go);
+	// it never changes while the server runs.
+	queues []QueueConfig
+	// fair is the decayed usage per queue and user (fairshare.go);
+	// running indexes the RUNNING attempts by task (running.go), and
+	// runBuf is the snapshot's table of them, reused.
+	fair    *scheduler.FairShare
+	running map[int64]*runningAttempt
+	runBuf  []scheduler.Running
 
 	wake       chan struct{}
 	sourceWake chan struct{}
@@ -109,6 +118,7 @@ func New(cfg Config) (*Server, error) {
 		sources: make(map[string]*source), enroll: make(map[string]store.EnrollTokenRecord),
 		creds: make(map[string]store.CredentialRecord), userGroups: make(map[string][]string),
 		sourceWake: make(chan struct{}, 1), jobWaiters: make(map[int64][]int64),
+		queues: cfg.effectiveQueues(), running: make(map[int64]*runningAttempt),
 	}
 	if err := s.open(); err != nil {
 		s.closeAll()
@@ -146,6 +156,9 @@ func (s *Server) open() error {
 	secret := randomToken(24)
 	s.auth = &nodeAuth{internalSecret: secret}
 	if err := s.loadSchedulerState(); err != nil {
+		return err
+	}
+	if err := s.loadFairShare(); err != nil {
 		return err
 	}
 	if err := s.load(ctx); err != nil {
@@ -209,6 +222,7 @@ func (s *Server) Run(ctx context.Context) error {
 	g.Go(func() error { return s.sampleLoop(ctx) })
 	g.Go(func() error { return s.sourceLoop(ctx) })
 	g.Go(func() error { return s.sweepLoop(ctx) })
+	g.Go(func() error { return s.fairShareLoop(ctx) })
 	g.Go(func() error {
 		select {
 		case <-ctx.Done():

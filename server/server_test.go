@@ -25,8 +25,19 @@ type testGrid struct {
 
 func startTestGrid(t *testing.T, nodes, slots int) *testGrid {
 	t.Helper()
+	return startTestGridWith(t, nil, nodes, slots)
+}
+
+// startTestGridWith is startTestGrid with the test configuration changed
+// by edit (nil: none).
+func startTestGridWith(t *testing.T, edit func(*Config), nodes, slots int) *testGrid {
+	t.Helper()
 	dir := t.TempDir()
-	srv, err := New(TestConfig(filepath.Join(dir, "server")))
+	cfg := TestConfig(filepath.Join(dir, "server"))
+	if edit != nil {
+		edit(&cfg)
+	}
+	srv, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

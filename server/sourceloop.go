@@ -124,16 +124,13 @@ func (s *Server) pendingBySource() map[string]int {
 		return nil
 	}
 	out := make(map[string]int, len(elastic))
-	for _, t := range s.ready.tasks {
-		if !t.queued {
-			continue
-		}
+	s.ready.each(func(t *taskState) {
 		for _, src := range elastic {
 			if s.sourceTakes(src, t) {
 				out[src.spec.Name]++
 			}
 		}
-	}
+	})
 	return out
 }
 

@@ -3,7 +3,6 @@ package server
 import (
 	"encoding/json"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/shrike-grid/shrike/api"
@@ -34,9 +33,10 @@ type taskState struct {
 	spec   *api.TaskSpec
 	deps   []int // the tasks it depends on, every instance of an array
 	queued bool
-	// inQueue is true while the ready queue's slice holds an entry for the
-	// task, live (queued) or dead (removed lazily).
+	// inQueue is true while a ready-queue group's slice holds an entry for
+	// the task, live (queued) or dead (removed lazily); group is that group.
 	inQueue bool
+	group   *readyGroup
 	// nodes[i] is the node that ran attempt i+1, so that late log chunks
 	// and results can be checked against the node that sends them.
 	nodes []string
@@ -61,6 +61,21 @@ type taskState struct {
 	// gated is set on a ready task kept out of the queue because its job
 	// is held (depends_on_jobs, start_at; jobdeps.go).
 	gated bool
+	// others are the other nodes of the current attempt of a multi-node
+	// task (rec.Node runs it; these hold a slot each for it; a node is
+	// named once per slot, and may be rec.Node itself).
+	others []string
+	// victims are the attempts preempted for this task that may still
+	// hold their nodes (multinode.go).
+	victims []victim
+}
+
+// queue is the job's queue; jobs stored before queues existed have none.
+func (j *jobState) queue() string {
+	if j.spec.Queue == "" {
+		return api.DefaultQueue
+	}
+	return j.spec.Queue
 }
 
 // selecting reports whether the task has selection scripts.
@@ -109,6 +124,8 @@ func newJobState(rec store.JobRecord, rows []store.TaskRecord) (*jobState, sched
 			TaskID: tr.ID, JobID: tr.JobID, Index: tr.Index, Name: tr.Name,
 			Priority: j.spec.Priority, MilliCPU: t.spec.Resources.MilliCPU(), Memory: int64(t.spec.Resources.Memory),
 			Token: t.spec.NodeToken, User: rec.Owner,
+			Queue: j.queue(), Walltime: time.Duration(t.spec.Walltime),
+			Nodes: t.spec.Nodes, DistinctHosts: t.spec.DistinctHosts,
 		}
 		if tr.Attempt > 0 {
 			t.nodes = make([]string, tr.Attempt)
@@ -126,96 +143,6 @@ func newJobState(rec store.JobRecord, rows []store.TaskRecord) (*jobState, sched
 		states[i] = api.TaskState(t.rec.State)
 	}
 	return j, j.newDAG(states), nil
-}
-
-// readyQueue holds the tasks that wait for a node, in scheduler order.
-// Tasks mostly arrive in order (new jobs have higher ids) and leave from
-// the head (they are placed), so the queue stays sorted without a sort per
-// cycle: a push out of order marks it for one sort, removal is lazy, dead
-// entries at the head are dropped as the head is read, and the rest are
-// compacted away only when they pile up. A task pushed again while its
-// dead entry is still there revives that entry, which is in the right
-// place unless the queue was marked for a sort since (resort: a job's
-// priority changed), and then the sort puts it right.
-type readyQueue struct {
-	tasks    []*taskState
-	unsorted bool
-	live     int
-	// selecting counts the live tasks with selection scripts.
-	selecting int
-}
-
-func (q *readyQueue) push(t *taskState) {
-	if t.queued {
-		return
-	}
-	t.queued = true
-	q.live++
-	if t.selecting() {
-		q.selecting++
-	}
-	if t.inQueue {
-		return
-	}
-	if n := len(q.tasks); n > 0 && scheduler.Less(t.qt, q.tasks[n-1].qt) {
-		q.unsorted = true
-	}
-	t.inQueue = true
-	q.tasks = append(q.tasks, t)
-}
-
-// resort marks the queue for one sort before its head is next read, after
-// the order of tasks already in it changed (a job's priority).
-func (q *readyQueue) resort() { q.unsorted = true }
-
-func (q *readyQueue) remove(t *taskState) {
-	if !t.queued {
-		return
-	}
-	t.queued = false
-	q.live--
-	if t.selecting() {
-		q.selecting--
-	}
-}
-
-// head orders the queue if needed and returns up to n live tasks from its
-// head.
-func (q *readyQueue) head(n int) []*taskState {
-	if dead := len(q.tasks) - q.live; q.unsorted || dead > max(1024, q.live) {
-		q.tasks = slices.DeleteFunc(q.tasks, func(t *taskState) bool {
-			t.inQueue = t.queued
-			return !t.queued
-		})
-	}
-	if q.unsorted {
-		slices.SortFunc(q.tasks, func(a, b *taskState) int {
-			switch {
-			case scheduler.Less(a.qt, b.qt):
-				return -1
-			case scheduler.Less(b.qt, a.qt):
-				return 1
-			}
-			return 0
-		})
-		q.unsorted = false
-	}
-	i := 0
-	for i < len(q.tasks) && !q.tasks[i].queued {
-		q.tasks[i].inQueue = false
-		i++
-	}
-	q.tasks = q.tasks[i:]
-	out := make([]*taskState, 0, min(n, q.live))
-	for _, t := range q.tasks {
-		if len(out) == n {
-			break
-		}
-		if t.queued {
-			out = append(out, t)
-		}
-	}
-	return out
 }
 
 // timePtr returns a pointer to a copy of t.

@@ -36,6 +36,9 @@ func (s *Server) SubmitJob(ctx context.Context, p rest.Principal, spec api.JobSp
 	if err != nil {
 		return api.SubmitResponse{}, err
 	}
+	if spec.Queue == "" {
+		spec.Queue = api.DefaultQueue // stored resolved: the view and a restart need no default
+	}
 	data, err := json.Marshal(spec)
 	if err != nil {
 		return api.SubmitResponse{}, fmt.Errorf("encode job spec: %w", err)

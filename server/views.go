@@ -23,8 +23,11 @@ func jobView(rec store.JobRecord, spec api.JobSpec, tasks []store.TaskRecord) ap
 	j := api.Job{
 		ID: rec.ID, Name: rec.Name, State: api.JobState(rec.State), Owner: rec.Owner,
 		Priority: api.Priority(rec.Priority), SubmittedAt: rec.SubmittedAt, FinishedAt: rec.FinishedAt,
-		Variables: spec.Variables, Tasks: make([]api.Task, len(tasks)),
+		Variables: spec.Variables, Tasks: make([]api.Task, len(tasks)), Queue: spec.Queue,
 		Parent: rec.Parent, DependsOnJobs: spec.DependsOnJobs, StartAt: spec.StartAt,
+	}
+	if j.Queue == "" {
+		j.Queue = api.DefaultQueue // stored before queues existed
 	}
 	lay := &jobState{spec: spec, starts: layoutOf(&spec)}
 	total := lay.starts[len(lay.starts)-1]
@@ -96,9 +99,13 @@ func (s *Server) GetJob(ctx context.Context, p rest.Principal, id int64) (api.Jo
 		tasks := make([]store.TaskRecord, len(j.tasks))
 		waiting := make([][]scheduler.Reason, len(j.tasks))
 		hasResult := make([]bool, len(j.tasks))
+		nodes := make([][]string, len(j.tasks))
 		for i, t := range j.tasks {
 			tasks[i] = t.rec
 			hasResult[i] = t.hasResult
+			if len(t.others) > 0 && api.TaskState(t.rec.State) == api.TaskRunning {
+				nodes[i] = append([]string{t.rec.Node}, t.others...)
+			}
 			if t.queued || !t.retryAt.IsZero() { // waiting for a node or for its retry delay
 				waiting[i] = t.unplaced
 			}
@@ -116,7 +123,7 @@ func (s *Server) GetJob(ctx context.Context, p rest.Principal, id int64) (api.Jo
 		s.mu.Unlock()
 		view := jobView(rec, spec, tasks)
 		for i, rs := range waiting {
-			view.Tasks[i].HasResult = hasResult[i]
+			view.Tasks[i].HasResult, view.Tasks[i].Nodes = hasResult[i], nodes[i]
 			for _, r := range rs {
 				view.Tasks[i].WaitingReasons = append(view.Tasks[i].WaitingReasons, api.Reason{Count: r.Count, Message: r.Message})
 			}

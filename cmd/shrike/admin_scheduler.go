@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -109,6 +110,13 @@ func cmdAdminSchedulerStats(ctx context.Context, e *env, args []string) error {
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	if u := st.User; u != nil && len(u.Usage) > 0 {
+		var parts []string
+		for _, q := range slices.Sorted(maps.Keys(u.Usage)) {
+			parts = append(parts, q+" "+fmtUsage(u.Usage[q]))
+		}
+		fmt.Fprintf(e.stdout, "fair-share usage of %s (CPU-hours): %s\n", u.Name, strings.Join(parts, ", "))
 	}
 	_, err = fmt.Fprintf(e.stdout, "nodes: %d free, %d busy\n", st.NodesFree, st.NodesBusy)
 	return err

@@ -30,6 +30,9 @@ type benchOptions struct {
 // runBench is `shrike bench`: measures end-to-end throughput of trivial
 // tasks on a local grid against the machine's bare spawn rate.
 func runBench(args []string) error {
+	if len(args) > 0 && args[0] == "sim" {
+		return runBenchSim(args[1:], os.Stdout)
+	}
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: shrike bench [flags]
@@ -43,6 +46,9 @@ spawn rate of /bin/true on this machine with the ratio between the two.
 
 Example:
   shrike bench --tasks 10000 --nodes 2
+
+'shrike bench sim --cluster FILE --workload FILE' runs the real scheduler
+on virtual time instead (see 'shrike bench sim -h').
 
 Flags:
 `)

@@ -46,6 +46,9 @@ func printJob(e *env, job api.Job, all bool) {
 	row(head, "State:", job.State)
 	row(head, "Owner:", job.Owner)
 	row(head, "Priority:", job.Priority)
+	if job.Queue != "" {
+		row(head, "Queue:", job.Queue)
+	}
 	row(head, "Tasks:", fmt.Sprintf("%d/%d over", done, total))
 	row(head, "Submitted:", fmtTime(&job.SubmittedAt))
 	row(head, "Finished:", fmtTime(job.FinishedAt))

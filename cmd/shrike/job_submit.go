@@ -15,7 +15,7 @@ import (
 
 // cmdJobSubmit is `shrike job submit`.
 func cmdJobSubmit(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "job submit", "FILE [--var NAME=VALUE]... [--after ID,...] [--start-at TIME] [--wait | --dry-run] [--json]",
+	fs := newFlags(e, "job submit", "FILE [--var NAME=VALUE]... [--queue QUEUE] [--after ID,...] [--start-at TIME] [--wait | --dry-run] [--json]",
 		"Submit a job document. FILE ending in .yaml or .yml is sent as YAML, any\n"+
 			"other as JSON; FILE \"-\" reads standard input (JSON if it starts with '{',\n"+
 			"else YAML). The server checks the whole document and reports every problem.\n"+
@@ -24,6 +24,7 @@ func cmdJobSubmit(ctx context.Context, e *env, args []string) error {
 			"starts before TIME (2026-11-22T08:00:00Z, or +10m from now; start_at).\n"+
 			"Run by a task (SHRIKE_ADDR and SHRIKE_TOKEN set), the job becomes a sub-job\n"+
 			"of the task's job: killing that job kills it too.\n"+
+			"--queue puts the job in QUEUE whatever the document says (`shrike queue ls`).\n"+
 			"With --wait, wait for the job like `shrike job wait` (same exit codes).\n"+
 			"With --dry-run, submit nothing: show for each task which nodes could run it\n"+
 			"now and why the others cannot (exit 0 even if no node can run a task).",
@@ -32,6 +33,7 @@ func cmdJobSubmit(ctx context.Context, e *env, args []string) error {
 	server := serverFlag(fs)
 	vars := varsFlag{}
 	fs.Var(vars, "var", "override a job variable, NAME=VALUE (repeatable)")
+	queue := fs.String("queue", "", "put the job in this queue, overriding the document's queue:")
 	var after listFlag
 	fs.Var(&after, "after", "start only after these jobs FINISHED (ids, repeatable or comma-separated)")
 	startAt := fs.String("start-at", "", "start no task before this time: RFC 3339, or +DURATION from now")
@@ -56,7 +58,7 @@ func cmdJobSubmit(ctx context.Context, e *env, args []string) error {
 	if *dryRun {
 		return dryRunJob(ctx, e, c, doc, contentTypeFor(pos[0], doc), vars, *asJSON)
 	}
-	opts := api.SubmitOptions{Vars: vars, StartAt: *startAt}
+	opts := api.SubmitOptions{Vars: vars, Queue: *queue, StartAt: *startAt}
 	for _, a := range after {
 		id, err := strconv.ParseInt(strings.TrimSpace(a), 10, 64)
 		if err != nil || id < 1 {

@@ -51,6 +51,7 @@ type FakeBackend struct {
 	transfers map[string]transferGrant // TransferToken
 	feed      eventLog                 // PublishEvent, Events
 	sched     api.SchedulerStatus      // the zero value reads STARTED
+	queues    []api.Queue              // SetQueues
 }
 
 type fakeUser struct {

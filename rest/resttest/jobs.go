@@ -33,10 +33,16 @@ func (f *FakeBackend) SubmitJob(_ context.Context, p rest.Principal, spec api.Jo
 	if errs := checkSelection(spec); len(errs) > 0 {
 		return api.SubmitResponse{}, api.Invalid(errs)
 	}
+	if fe := f.queueErrorLocked(spec.Queue); fe != nil {
+		return api.SubmitResponse{}, api.Invalid([]api.FieldError{*fe})
+	}
+	if spec.Queue == "" {
+		spec.Queue = api.DefaultQueue
+	}
 	f.nextJob++
 	job := api.Job{
 		ID: f.nextJob, Name: spec.Name, State: api.JobPending, Owner: p.Name,
-		Priority: spec.Priority, SubmittedAt: f.now, Variables: spec.Variables,
+		Priority: spec.Priority, SubmittedAt: f.now, Variables: spec.Variables, Queue: spec.Queue,
 	}
 	for _, t := range spec.Tasks {
 		if t.Replicate == nil {

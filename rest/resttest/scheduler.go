@@ -64,6 +64,16 @@ func (f *FakeBackend) SchedulerStats(_ context.Context, p rest.Principal, user s
 	st := api.SchedulerStats{State: f.schedulerLocked().State, Jobs: map[api.JobState]int{}}
 	if user != "" {
 		st.User = &api.UserSchedulerStats{Name: user, Jobs: map[api.JobState]int{}}
+		for _, q := range f.queues { // the usage SetQueues gave the user
+			for _, u := range q.Users {
+				if u.Name == user && u.Usage > 0 {
+					if st.User.Usage == nil {
+						st.User.Usage = map[string]float64{}
+					}
+					st.User.Usage[q.Name] = u.Usage
+				}
+			}
+		}
 	}
 	for _, j := range f.jobs {
 		if j.job.State.Terminal() {
