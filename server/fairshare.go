@@ -95,23 +95,7 @@ func (s *Server) saveFairShare() error {
 	if err != nil {
 		return fmt.Errorf("encode fair share: %w", err)
 	}
-	f, err := os.CreateTemp(s.cfg.DataDir, FairShareFile+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("fair share: %w", err)
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, filepath.Join(s.cfg.DataDir, FairShareFile))
-	}
-	if err != nil {
-		_ = os.Remove(tmp)
+	if err := s.writeDataFile(FairShareFile, data); err != nil {
 		return fmt.Errorf("fair share: %w", err)
 	}
 	return nil

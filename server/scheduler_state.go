@@ -57,23 +57,7 @@ func (s *Server) saveSchedulerState(st api.SchedulerStatus) error {
 	if err != nil {
 		return fmt.Errorf("encode scheduler state: %w", err)
 	}
-	f, err := os.CreateTemp(s.cfg.DataDir, SchedulerStateFile+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("scheduler state: %w", err)
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, filepath.Join(s.cfg.DataDir, SchedulerStateFile))
-	}
-	if err != nil {
-		_ = os.Remove(tmp)
+	if err := s.writeDataFile(SchedulerStateFile, data); err != nil {
 		return fmt.Errorf("scheduler state: %w", err)
 	}
 	return nil
