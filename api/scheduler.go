@@ -82,7 +82,9 @@ type SchedulerStats struct {
 	Jobs         map[JobState]int `json:"jobs"`
 	TasksPending int              `json:"tasks_pending"`
 	TasksRunning int              `json:"tasks_running"`
-	// NodesFree and NodesBusy count the live nodes with and without a task.
+	// NodesFree counts the live nodes with room for another task (a free
+	// slot, CPU left) and NodesBusy those without, as the RM's FREE and
+	// BUSY states do.
 	NodesFree int `json:"nodes_free"`
 	NodesBusy int `json:"nodes_busy"`
 	// User is set when the stats were asked for one user (?user=NAME).
