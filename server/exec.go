@@ -148,9 +148,8 @@ func (s *Server) execTarget(ctx context.Context, p rest.Principal, jobID int64, 
 		return execTarget{}, api.Errorf(api.CodeConflict, "task %s of job %d is %s: exec needs a running task", task, jobID, st)
 	}
 	if t.rec.Node != node && !slices.Contains(t.others, node) {
-		nodes := append([]string{t.rec.Node}, t.others...)
 		return execTarget{}, api.Invalid([]api.FieldError{{Field: "node",
-			Message: fmt.Sprintf("node %q is not one of the nodes of task %s's attempt %d (%s)", node, task, t.rec.Attempt, strings.Join(nodes, ", "))}})
+			Message: fmt.Sprintf("node %q is not one of the nodes of task %s's attempt %d (%s)", node, task, t.rec.Attempt, strings.Join(t.slotNodes(), ", "))}})
 	}
 	return execTarget{ref: t.ref(), node: node}, nil
 }

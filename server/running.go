@@ -55,7 +55,7 @@ func (s *Server) runningEntry(t *taskState) *runningAttempt {
 		start = *t.rec.DispatchedAt
 	}
 	return &runningAttempt{
-		t: t, key: t.key(), nodes: append([]string{t.rec.Node}, t.others...), start: start,
+		t: t, key: t.key(), nodes: t.slotNodes(), start: start,
 		queue: t.qt.Queue, user: t.qt.User, milliCPU: t.qt.MilliCPU,
 	}
 }

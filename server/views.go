@@ -104,7 +104,7 @@ func (s *Server) GetJob(ctx context.Context, p rest.Principal, id int64) (api.Jo
 			tasks[i] = t.rec
 			hasResult[i] = t.hasResult
 			if len(t.others) > 0 && api.TaskState(t.rec.State) == api.TaskRunning {
-				nodes[i] = append([]string{t.rec.Node}, t.others...)
+				nodes[i] = t.slotNodes()
 			}
 			if t.queued || !t.retryAt.IsZero() { // waiting for a node or for its retry delay
 				waiting[i] = t.unplaced
