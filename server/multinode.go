@@ -61,7 +61,10 @@ func (t *taskState) holdsOn(node string) bool {
 func allocOn(t *taskState, node string, dispatched time.Time) rm.Alloc {
 	a := allocFor(t, dispatched)
 	count := 0
-	for _, n := range t.slotNodes() {
+	if node == t.rec.Node {
+		count++
+	}
+	for _, n := range t.others {
 		if n == node {
 			count++
 		}
