@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -99,7 +100,7 @@ func checkTaskExec(req api.TaskExecRequest) error {
 			errs = append(errs, api.FieldError{Field: fmt.Sprintf("command[%d]", i), Message: "must not contain NUL bytes"})
 		}
 	}
-	for _, k := range sortedKeys(req.Env) {
+	for _, k := range slices.Sorted(maps.Keys(req.Env)) {
 		if k == "" || strings.ContainsAny(k, "=\x00") || strings.ContainsRune(req.Env[k], 0) {
 			errs = append(errs, api.FieldError{Field: "env." + k, Message: "names a variable without '=' or NUL, and its value has no NUL"})
 		}
@@ -108,15 +109,6 @@ func checkTaskExec(req api.TaskExecRequest) error {
 		return api.Invalid(errs)
 	}
 	return nil
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // execTarget finds the running attempt of task in job jobID that p may
