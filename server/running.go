@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"slices"
 	"time"
 
@@ -98,7 +99,7 @@ func (s *Server) snapshotRunning() []scheduler.Running {
 		}
 		out = append(out, r)
 	}
-	slices.SortFunc(out, func(a, b scheduler.Running) int { return int(a.TaskID - b.TaskID) })
+	slices.SortFunc(out, func(a, b scheduler.Running) int { return cmp.Compare(a.TaskID, b.TaskID) })
 	s.runBuf = out
 	return out
 }
