@@ -23,11 +23,8 @@ func jobView(rec store.JobRecord, spec api.JobSpec, tasks []store.TaskRecord) ap
 	j := api.Job{
 		ID: rec.ID, Name: rec.Name, State: api.JobState(rec.State), Owner: rec.Owner,
 		Priority: api.Priority(rec.Priority), SubmittedAt: rec.SubmittedAt, FinishedAt: rec.FinishedAt,
-		Variables: spec.Variables, Tasks: make([]api.Task, len(tasks)), Queue: spec.Queue,
+		Variables: spec.Variables, Tasks: make([]api.Task, len(tasks)), Queue: queueOf(&spec),
 		Parent: rec.Parent, DependsOnJobs: spec.DependsOnJobs, StartAt: spec.StartAt,
-	}
-	if j.Queue == "" {
-		j.Queue = api.DefaultQueue // stored before queues existed
 	}
 	lay := &jobState{spec: spec, starts: layoutOf(&spec)}
 	total := lay.starts[len(lay.starts)-1]
