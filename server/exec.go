@@ -139,7 +139,7 @@ func (s *Server) execTarget(ctx context.Context, p rest.Principal, jobID int64, 
 	if st := api.TaskState(t.rec.State); st != api.TaskRunning {
 		return execTarget{}, api.Errorf(api.CodeConflict, "task %s of job %d is %s: exec needs a running task", task, jobID, st)
 	}
-	if t.rec.Node != node && !slices.Contains(t.others, node) {
+	if !t.onNode(node) {
 		return execTarget{}, api.Invalid([]api.FieldError{{Field: "node",
 			Message: fmt.Sprintf("node %q is not one of the nodes of task %s's attempt %d (%s)", node, task, t.rec.Attempt, strings.Join(t.slotNodes(), ", "))}})
 	}
@@ -152,7 +152,7 @@ func (s *Server) execLive(target execTarget) bool {
 	defer s.mu.Unlock()
 	t := s.tasks[target.ref.TaskID]
 	return t != nil && t.rec.Attempt == target.ref.Attempt && api.TaskState(t.rec.State) == api.TaskRunning &&
-		(t.rec.Node == target.node || slices.Contains(t.others, target.node))
+		t.onNode(target.node)
 }
 
 // startExec asks the node to start the exec. A node that does not hold

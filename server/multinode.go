@@ -50,6 +50,12 @@ func slotsOf(pl scheduler.Placement) []nodeSlots {
 // node first (a node once per slot).
 func (t *taskState) slotNodes() []string { return append([]string{t.rec.Node}, t.others...) }
 
+// onNode reports whether t's current attempt runs on node or holds slots
+// there.
+func (t *taskState) onNode(node string) bool {
+	return node == t.rec.Node || slices.Contains(t.others, node)
+}
+
 // holdsOn reports whether t's current attempt holds slots on node besides
 // running on its first node.
 func (t *taskState) holdsOn(node string) bool {
