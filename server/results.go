@@ -164,8 +164,12 @@ func (s *Server) markResults(ctx context.Context, view *api.Job, tasks []store.T
 	if err != nil || len(ids) == 0 {
 		return err
 	}
+	has := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		has[id] = true
+	}
 	for i, t := range tasks {
-		view.Tasks[i].HasResult = slices.Contains(ids, t.ID)
+		view.Tasks[i].HasResult = has[t.ID]
 	}
 	return nil
 }
