@@ -121,13 +121,13 @@ func (s *Server) checkSlots(t *taskState, slots []nodeSlots) []*rm.Node {
 }
 
 // holdStart is the start message of a hold on one of the other nodes of
-// t's current attempt: the attempt's identity, its nodes and the
-// variables exec'd processes get; no program and no staging.
-func (s *Server) holdStart(t *taskState, nodes []string) api.StartTask {
-	st := s.startTask(t)
+// a multi-node attempt, from the start of its first node: the attempt's
+// identity, its nodes and the variables exec'd processes get; no program
+// and no staging.
+func holdStart(st api.StartTask) api.StartTask {
 	return api.StartTask{
 		TaskRef: st.TaskRef, JobName: st.JobName, Env: st.Env, KillGrace: st.KillGrace,
-		Nodes: nodes, Hold: true,
+		Nodes: st.Nodes, Hold: true,
 	}
 }
 
