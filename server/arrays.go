@@ -79,14 +79,20 @@ func (j *jobState) replica(e int) string {
 	return j.spec.Tasks[k].Replicate.Value(r)
 }
 
-// depIndexes returns, per spec task, the expanded indexes of the tasks it
-// depends on (every instance of an array). The instances of one spec task
-// share their slice.
-func depIndexes(spec *api.JobSpec, starts []int) [][]int {
+// specIndex maps the names of spec's tasks to their indexes in it.
+func specIndex(spec *api.JobSpec) map[string]int {
 	byName := make(map[string]int, len(spec.Tasks))
 	for k := range spec.Tasks {
 		byName[spec.Tasks[k].Name] = k
 	}
+	return byName
+}
+
+// depIndexes returns, per spec task, the expanded indexes of the tasks it
+// depends on (every instance of an array). The instances of one spec task
+// share their slice.
+func depIndexes(spec *api.JobSpec, starts []int) [][]int {
+	byName := specIndex(spec)
 	out := make([][]int, len(spec.Tasks))
 	for k := range spec.Tasks {
 		for _, d := range spec.Tasks[k].DependsOn {
@@ -107,10 +113,7 @@ func depIndexes(spec *api.JobSpec, starts []int) [][]int {
 // how many barriers there are.
 func (j *jobState) dagDeps() ([][]int, int) {
 	spec, n := &j.spec, len(j.tasks)
-	byName := make(map[string]int, len(spec.Tasks))
-	for k := range spec.Tasks {
-		byName[spec.Tasks[k].Name] = k
-	}
+	byName := specIndex(spec)
 	barrier := map[int]int{} // spec task → DAG index of its barrier
 	var arrays []int
 	perSpec := make([][]int, len(spec.Tasks))

@@ -178,14 +178,12 @@ func (s *Server) place(pl scheduler.Placement, now time.Time, c *change) {
 	c.taskEvent(t, "")
 	s.track(t, c)
 	st := s.startTask(t)
-	if len(t.others) == 0 {
-		c.start(n.Name, st)
-		return
+	if len(t.others) > 0 {
+		st.Nodes = t.slotNodes()
 	}
-	st.Nodes = t.slotNodes()
 	c.start(n.Name, st)
 	for _, sn := range nodes[1:] {
-		c.start(sn.Name, s.holdStart(t, st.Nodes))
+		c.start(sn.Name, holdStart(st))
 	}
 }
 

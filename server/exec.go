@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -99,7 +100,7 @@ func checkTaskExec(req api.TaskExecRequest) error {
 			errs = append(errs, api.FieldError{Field: fmt.Sprintf("command[%d]", i), Message: "must not contain NUL bytes"})
 		}
 	}
-	for _, k := range sortedKeys(req.Env) {
+	for _, k := range slices.Sorted(maps.Keys(req.Env)) {
 		if k == "" || strings.ContainsAny(k, "=\x00") || strings.ContainsRune(req.Env[k], 0) {
 			errs = append(errs, api.FieldError{Field: "env." + k, Message: "names a variable without '=' or NUL, and its value has no NUL"})
 		}
@@ -108,15 +109,6 @@ func checkTaskExec(req api.TaskExecRequest) error {
 		return api.Invalid(errs)
 	}
 	return nil
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // execTarget finds the running attempt of task in job jobID that p may
@@ -147,10 +139,9 @@ func (s *Server) execTarget(ctx context.Context, p rest.Principal, jobID int64, 
 	if st := api.TaskState(t.rec.State); st != api.TaskRunning {
 		return execTarget{}, api.Errorf(api.CodeConflict, "task %s of job %d is %s: exec needs a running task", task, jobID, st)
 	}
-	if t.rec.Node != node && !slices.Contains(t.others, node) {
-		nodes := append([]string{t.rec.Node}, t.others...)
+	if !t.onNode(node) {
 		return execTarget{}, api.Invalid([]api.FieldError{{Field: "node",
-			Message: fmt.Sprintf("node %q is not one of the nodes of task %s's attempt %d (%s)", node, task, t.rec.Attempt, strings.Join(nodes, ", "))}})
+			Message: fmt.Sprintf("node %q is not one of the nodes of task %s's attempt %d (%s)", node, task, t.rec.Attempt, strings.Join(t.slotNodes(), ", "))}})
 	}
 	return execTarget{ref: t.ref(), node: node}, nil
 }
@@ -161,7 +152,7 @@ func (s *Server) execLive(target execTarget) bool {
 	defer s.mu.Unlock()
 	t := s.tasks[target.ref.TaskID]
 	return t != nil && t.rec.Attempt == target.ref.Attempt && api.TaskState(t.rec.State) == api.TaskRunning &&
-		(t.rec.Node == target.node || slices.Contains(t.others, target.node))
+		t.onNode(target.node)
 }
 
 // startExec asks the node to start the exec. A node that does not hold

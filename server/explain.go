@@ -212,7 +212,6 @@ func (s *Server) ExplainJob(ctx context.Context, p rest.Principal, id int64, nod
 	var todo []judged
 	var unplaced [][]api.Reason
 	var waitingDeps []bool
-	var held []string
 	groups := s.userGroups[j.rec.Owner]
 	hold := s.holdReason(j, now)
 	for _, t := range j.tasks {
@@ -224,7 +223,6 @@ func (s *Server) ExplainJob(ctx context.Context, p rest.Principal, id int64, nod
 		if api.TaskState(t.rec.State) != api.TaskPending {
 			continue
 		}
-		held = append(held, hold)
 		todo = append(todo, judged{name: t.rec.Name, state: api.TaskPending, spec: t.spec, sel: s.selectionOf(t), owner: j.rec.Owner, groups: groups})
 		var rs []api.Reason
 		for _, r := range t.unplaced {
@@ -245,8 +243,8 @@ func (s *Server) ExplainJob(ctx context.Context, p rest.Principal, id int64, nod
 		}
 		te.Task = todo[i].name
 		switch {
-		case held[i] != "":
-			te.Reasons = append([]api.Reason{{Count: 0, Message: held[i]}}, te.Reasons...)
+		case hold != "":
+			te.Reasons = append([]api.Reason{{Count: 0, Message: hold}}, te.Reasons...)
 		case waitingDeps[i]:
 			te.Reasons = append([]api.Reason{{Count: 0, Message: "waiting for the tasks it depends on"}}, te.Reasons...)
 		case len(unplaced[i]) > 0:

@@ -50,6 +50,12 @@ func slotsOf(pl scheduler.Placement) []nodeSlots {
 // node first (a node once per slot).
 func (t *taskState) slotNodes() []string { return append([]string{t.rec.Node}, t.others...) }
 
+// onNode reports whether t's current attempt runs on node or holds slots
+// there.
+func (t *taskState) onNode(node string) bool {
+	return node == t.rec.Node || slices.Contains(t.others, node)
+}
+
 // holdsOn reports whether t's current attempt holds slots on node besides
 // running on its first node.
 func (t *taskState) holdsOn(node string) bool {
@@ -61,7 +67,10 @@ func (t *taskState) holdsOn(node string) bool {
 func allocOn(t *taskState, node string, dispatched time.Time) rm.Alloc {
 	a := allocFor(t, dispatched)
 	count := 0
-	for _, n := range t.slotNodes() {
+	if node == t.rec.Node {
+		count++
+	}
+	for _, n := range t.others {
 		if n == node {
 			count++
 		}
@@ -112,13 +121,13 @@ func (s *Server) checkSlots(t *taskState, slots []nodeSlots) []*rm.Node {
 }
 
 // holdStart is the start message of a hold on one of the other nodes of
-// t's current attempt: the attempt's identity, its nodes and the
-// variables exec'd processes get; no program and no staging.
-func (s *Server) holdStart(t *taskState, nodes []string) api.StartTask {
-	st := s.startTask(t)
+// a multi-node attempt, from the start of its first node: the attempt's
+// identity, its nodes and the variables exec'd processes get; no program
+// and no staging.
+func holdStart(st api.StartTask) api.StartTask {
 	return api.StartTask{
 		TaskRef: st.TaskRef, JobName: st.JobName, Env: st.Env, KillGrace: st.KillGrace,
-		Nodes: nodes, Hold: true,
+		Nodes: st.Nodes, Hold: true,
 	}
 }
 

@@ -172,7 +172,7 @@ func (s *Server) reconcileNode(n *rm.Node, running []api.TaskRef, now time.Time,
 		k := ref.Key()
 		reported[k] = true
 		t := s.tasks[k.TaskID]
-		if t != nil && api.TaskState(t.rec.State) == api.TaskRunning && t.key() == k && (t.rec.Node == n.Name || t.holdsOn(n.Name)) {
+		if t != nil && api.TaskState(t.rec.State) == api.TaskRunning && t.key() == k && t.onNode(n.Name) {
 			dispatched := now
 			if t.rec.DispatchedAt != nil {
 				dispatched = *t.rec.DispatchedAt

@@ -93,8 +93,8 @@ func schedulerQueue(q QueueConfig) scheduler.Queue {
 	}
 }
 
-// milliCPUs converts CPUs to thousandths, rounding to the nearest.
-func milliCPUs(cpus float64) int64 { return int64(cpus*1000 + 0.5) }
+// milliCPUs converts CPUs to thousandths, rounded as a task's request is.
+func milliCPUs(cpus float64) int64 { return api.Resources{CPU: cpus}.MilliCPU() }
 
 // queueError refuses, on the field "queue", a queue name the server does
 // not have ("" is api.DefaultQueue, which it always has), listing the

@@ -106,11 +106,12 @@ func (s *Server) TaskResult(ctx context.Context, p rest.Principal, id int64, tas
 }
 
 // results returns the results of job id's tasks by name, and its task
-// rows: from memory where the index holds them, else from the store.
+// rows: from memory where the index holds them, else from the store
+// (loadJob answers callers that may not read the job).
 func (s *Server) results(ctx context.Context, p rest.Principal, id int64) (map[string]json.RawMessage, []store.TaskRecord, error) {
 	out := map[string]json.RawMessage{}
 	s.mu.Lock()
-	if j := s.jobs[id]; j != nil && visible(p, j.rec.Owner) {
+	if j := s.jobs[id]; j != nil && visible(p, j.rec.Owner) && s.inScope(p, id) {
 		tasks := make([]store.TaskRecord, len(j.tasks))
 		stored := map[int64]string{} // results to read from the store
 		for i, t := range j.tasks {
@@ -164,8 +165,12 @@ func (s *Server) markResults(ctx context.Context, view *api.Job, tasks []store.T
 	if err != nil || len(ids) == 0 {
 		return err
 	}
+	has := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		has[id] = true
+	}
 	for i, t := range tasks {
-		view.Tasks[i].HasResult = slices.Contains(ids, t.ID)
+		view.Tasks[i].HasResult = has[t.ID]
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"slices"
 	"time"
 
@@ -55,7 +56,7 @@ func (s *Server) runningEntry(t *taskState) *runningAttempt {
 		start = *t.rec.DispatchedAt
 	}
 	return &runningAttempt{
-		t: t, key: t.key(), nodes: append([]string{t.rec.Node}, t.others...), start: start,
+		t: t, key: t.key(), nodes: t.slotNodes(), start: start,
 		queue: t.qt.Queue, user: t.qt.User, milliCPU: t.qt.MilliCPU,
 	}
 }
@@ -98,7 +99,7 @@ func (s *Server) snapshotRunning() []scheduler.Running {
 		}
 		out = append(out, r)
 	}
-	slices.SortFunc(out, func(a, b scheduler.Running) int { return int(a.TaskID - b.TaskID) })
+	slices.SortFunc(out, func(a, b scheduler.Running) int { return cmp.Compare(a.TaskID, b.TaskID) })
 	s.runBuf = out
 	return out
 }

@@ -100,15 +100,11 @@ func reasonsText(reasons []scheduler.Reason) string {
 
 // submittedLine is the first line of a job's server log.
 func submittedLine(owner string, spec api.JobSpec) string {
-	queue := spec.Queue
-	if queue == "" {
-		queue = api.DefaultQueue
-	}
 	n := "1 task"
 	if len(spec.Tasks) != 1 {
 		n = strconv.Itoa(len(spec.Tasks)) + " tasks"
 	}
-	return fmt.Sprintf("submitted by %s: %s, queue %s, priority %s", owner, n, queue, spec.Priority)
+	return fmt.Sprintf("submitted by %s: %s, queue %s, priority %s", owner, n, queueOf(&spec), spec.Priority)
 }
 
 // JobServerLogs implements rest.Backend.

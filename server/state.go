@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -70,13 +71,9 @@ type taskState struct {
 	victims []victim
 }
 
-// queue is the job's queue; jobs stored before queues existed have none.
-func (j *jobState) queue() string {
-	if j.spec.Queue == "" {
-		return api.DefaultQueue
-	}
-	return j.spec.Queue
-}
+// queueOf is the queue of a job with spec; jobs stored before queues
+// existed name none: api.DefaultQueue.
+func queueOf(spec *api.JobSpec) string { return cmp.Or(spec.Queue, api.DefaultQueue) }
 
 // selecting reports whether the task has selection scripts.
 func (t *taskState) selecting() bool { return t.spec != nil && len(t.spec.Selection) > 0 }
@@ -124,7 +121,7 @@ func newJobState(rec store.JobRecord, rows []store.TaskRecord) (*jobState, sched
 			TaskID: tr.ID, JobID: tr.JobID, Index: tr.Index, Name: tr.Name,
 			Priority: j.spec.Priority, MilliCPU: t.spec.Resources.MilliCPU(), Memory: int64(t.spec.Resources.Memory),
 			Token: t.spec.NodeToken, User: rec.Owner,
-			Queue: j.queue(), Walltime: time.Duration(t.spec.Walltime),
+			Queue: queueOf(&j.spec), Walltime: time.Duration(t.spec.Walltime),
 			Nodes: t.spec.Nodes, DistinctHosts: t.spec.DistinctHosts,
 		}
 		if tr.Attempt > 0 {

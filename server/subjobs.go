@@ -99,16 +99,7 @@ func (t *jobTree) root(id int64) (root int64, depth int) {
 }
 
 // size counts the descendants of id.
-func (t *jobTree) size(id int64) int {
-	t.mu.RLock()
-	defer t.mu.RUnlock()
-	n := 0
-	for queue := []int64{id}; len(queue) > 0; queue = queue[1:] {
-		n += len(t.children[queue[0]])
-		queue = append(queue, t.children[queue[0]]...)
-	}
-	return n
-}
+func (t *jobTree) size(id int64) int { return len(t.descendants(id)) }
 
 // errScopeRead and errScopeControl are the answers to a job-scoped
 // caller reaching past its tree.

@@ -126,6 +126,13 @@ func TestSubJobScope(t *testing.T) {
 	_, err = srv.Events(ctx, p, 0, other)
 	wantErr(t, "scoped Events(other)", err, api.CodeForbidden, outside)
 	wantErr(t, "scoped KillJob(other)", srv.KillJob(ctx, p, other), api.CodeForbidden, outside)
+	// A job of the same owner outside the tree that stays in the index (held
+	// by its start_at): its results are out of reach too.
+	held := submitAs(t, srv, alice, api.JobSpec{Name: "held", StartAt: timePtr(time.Now().Add(time.Hour)), Tasks: []api.TaskSpec{scriptTask("t", "true", 1)}})
+	_, err = srv.JobResults(ctx, p, held)
+	wantErr(t, "scoped JobResults(held)", err, api.CodeForbidden, outside)
+	_, err = srv.TaskResult(ctx, p, held, "t")
+	wantErr(t, "scoped TaskResult(held)", err, api.CodeForbidden, outside)
 	_, err = srv.PauseJob(ctx, p, parent)
 	wantErr(t, "scoped PauseJob(own job)", err, api.CodeForbidden, "may only kill its own job")
 	_, err = srv.SetJobPriority(ctx, p, parent, api.PriorityIdle)

@@ -23,11 +23,8 @@ func jobView(rec store.JobRecord, spec api.JobSpec, tasks []store.TaskRecord) ap
 	j := api.Job{
 		ID: rec.ID, Name: rec.Name, State: api.JobState(rec.State), Owner: rec.Owner,
 		Priority: api.Priority(rec.Priority), SubmittedAt: rec.SubmittedAt, FinishedAt: rec.FinishedAt,
-		Variables: spec.Variables, Tasks: make([]api.Task, len(tasks)), Queue: spec.Queue,
+		Variables: spec.Variables, Tasks: make([]api.Task, len(tasks)), Queue: queueOf(&spec),
 		Parent: rec.Parent, DependsOnJobs: spec.DependsOnJobs, StartAt: spec.StartAt,
-	}
-	if j.Queue == "" {
-		j.Queue = api.DefaultQueue // stored before queues existed
 	}
 	lay := &jobState{spec: spec, starts: layoutOf(&spec)}
 	total := lay.starts[len(lay.starts)-1]
@@ -104,7 +101,7 @@ func (s *Server) GetJob(ctx context.Context, p rest.Principal, id int64) (api.Jo
 			tasks[i] = t.rec
 			hasResult[i] = t.hasResult
 			if len(t.others) > 0 && api.TaskState(t.rec.State) == api.TaskRunning {
-				nodes[i] = append([]string{t.rec.Node}, t.others...)
+				nodes[i] = t.slotNodes()
 			}
 			if t.queued || !t.retryAt.IsZero() { // waiting for a node or for its retry delay
 				waiting[i] = t.unplaced
