@@ -24,7 +24,7 @@ const execDrain = 2 * time.Second
 
 // execProc is one process exec'd into an attempt (api.ExecRequest). It
 // leads a process group of its own; the attempt signals that group with
-// its own (attempt.killGroupsLocked). Its output is published on
+// its own (attempt.signalLocked). Its output is published on
 // api.SubjectExec as ExecMessages, then one end message with its exit code.
 type execProc struct {
 	id     string
