@@ -246,17 +246,15 @@ func (ep *execProc) publish(m api.ExecMessage) error {
 // SIGKILL after the attempt's grace. It reports whether the exec ran.
 func (at *attempt) killExec(id string) bool {
 	at.mu.Lock()
-	ep := at.execs[id]
-	at.mu.Unlock()
-	if ep == nil {
-		return false
-	}
-	at.mu.Lock()
-	if !ep.reaped {
+	ep := at.execs[id] // in execs until reaped
+	if ep != nil {
 		_ = syscall.Kill(-ep.pgid, syscall.SIGTERM)
 		_ = syscall.Kill(-ep.pgid, syscall.SIGCONT)
 	}
 	at.mu.Unlock()
+	if ep == nil {
+		return false
+	}
 	time.AfterFunc(at.grace, func() {
 		at.mu.Lock()
 		defer at.mu.Unlock()
