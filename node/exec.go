@@ -82,11 +82,7 @@ func checkExec(req api.ExecRequest) string {
 			break
 		}
 	}
-	for k, v := range req.Env {
-		if k == "" || strings.ContainsAny(k, "=\x00") || strings.ContainsRune(v, 0) {
-			problems = append(problems, fmt.Sprintf("invalid environment variable %q", k))
-		}
-	}
+	problems = append(problems, checkEnv(req.Env)...)
 	return strings.Join(problems, "; ")
 }
 
