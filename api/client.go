@@ -122,6 +122,13 @@ func (c *Client) SubmitJobWith(ctx context.Context, doc []byte, contentType stri
 	if contentType == "" {
 		contentType = "application/json"
 	}
+	var resp SubmitResponse
+	err := c.call(ctx, http.MethodPost, "/api/v1/jobs", o.query(), &body{contentType, doc}, &resp)
+	return resp, err
+}
+
+// query is the query string of a submission with o.
+func (o SubmitOptions) query() url.Values {
 	q := url.Values{}
 	for k, v := range o.Vars {
 		q.Add("var", k+"="+v)
@@ -135,9 +142,7 @@ func (c *Client) SubmitJobWith(ctx context.Context, doc []byte, contentType stri
 	if o.Queue != "" {
 		q.Set("queue", o.Queue)
 	}
-	var resp SubmitResponse
-	err := c.call(ctx, http.MethodPost, "/api/v1/jobs", q, &body{contentType, doc}, &resp)
-	return resp, err
+	return q
 }
 
 // DryRunJob asks what would happen if the job document were submitted
@@ -145,13 +150,17 @@ func (c *Client) SubmitJobWith(ctx context.Context, doc []byte, contentType stri
 // nothing is stored: the answer says, for each task, which nodes could
 // run it and why the others cannot.
 func (c *Client) DryRunJob(ctx context.Context, doc []byte, contentType string, vars map[string]string) (JobExplain, error) {
+	return c.DryRunJobWith(ctx, doc, contentType, SubmitOptions{Vars: vars})
+}
+
+// DryRunJobWith is DryRunJob with every override a submission takes, as
+// SubmitJobWith.
+func (c *Client) DryRunJobWith(ctx context.Context, doc []byte, contentType string, o SubmitOptions) (JobExplain, error) {
 	if contentType == "" {
 		contentType = "application/json"
 	}
-	q := url.Values{"dry_run": {"true"}}
-	for k, v := range vars {
-		q.Add("var", k+"="+v)
-	}
+	q := o.query()
+	q.Set("dry_run", "true")
 	var explain JobExplain
 	err := c.call(ctx, http.MethodPost, "/api/v1/jobs", q, &body{contentType, doc}, &explain)
 	return explain, err

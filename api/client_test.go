@@ -505,6 +505,10 @@ func TestClientSelectionRequests(t *testing.T) {
 			_, err := c.DryRunJob(ctx, []byte("name: x"), "application/yaml", map[string]string{"a": "1"})
 			return err
 		}, "POST", "/api/v1/jobs", url.Values{"dry_run": {"true"}, "var": {"a=1"}}, "application/yaml", "name: x"},
+		{"dry run with overrides", func() error {
+			_, err := c.DryRunJobWith(ctx, []byte("{}"), "", SubmitOptions{Queue: "short", After: []int64{12, 13}, StartAt: "+10m"})
+			return err
+		}, "POST", "/api/v1/jobs", url.Values{"dry_run": {"true"}, "queue": {"short"}, "after": {"12", "13"}, "start_at": {"+10m"}}, "application/json", "{}"},
 		{"dry run JSON by default", func() error { _, err := c.DryRunJob(ctx, []byte("{}"), "", nil); return err },
 			"POST", "/api/v1/jobs", url.Values{"dry_run": {"true"}}, "application/json", "{}"},
 		{"test script", func() error {

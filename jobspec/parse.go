@@ -152,12 +152,15 @@ func (p *parser) startAt(path string, n *yaml.Node) *time.Time {
 	return &t
 }
 
-var nodeTokenRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+// nameRE is the shape of the names of things the server's configuration
+// defines (node tokens, queues): whether one exists is for the server to
+// say.
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
 
 // nodeToken reads a node token name.
 func (p *parser) nodeToken(path string, n *yaml.Node) string {
 	s, ok := p.str(path, n)
-	if ok && !nodeTokenRE.MatchString(s) {
+	if ok && !nameRE.MatchString(s) {
 		p.errorf(path, n, "invalid node token %q: use 1 to 64 letters, digits, '_', '.' and '-', starting with a letter or digit", s)
 		return ""
 	}

@@ -1,22 +1,15 @@
 package jobspec
 
-import (
-	"regexp"
-
-	"gopkg.in/yaml.v3"
-)
+import "gopkg.in/yaml.v3"
 
 // MaxTaskNodes is the most nodes one task may ask for at once.
 const MaxTaskNodes = 1024
 
-// queueNameRE is the shape of a queue's name; whether the queue exists is
-// for the server to say (its configuration lists the queues).
-var queueNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
-
-// queue reads the job's queue name.
+// queue reads the job's queue name (nameRE; the server's configuration
+// lists the queues).
 func (p *parser) queue(path string, n *yaml.Node) string {
 	s, ok := p.str(path, n)
-	if ok && !queueNameRE.MatchString(s) {
+	if ok && !nameRE.MatchString(s) {
 		p.errorf(path, n, "invalid queue name %q: use 1 to 64 letters, digits, '_', '.' and '-', starting with a letter or digit", s)
 		return ""
 	}

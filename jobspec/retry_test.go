@@ -80,15 +80,7 @@ func TestParseRetryPolicyErrors(t *testing.T) {
 		{"elsewhere not a bool", scriptTask("retry_elsewhere: yes please"), want{"tasks[0].retry_elsewhere", "must be true or false"}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, errs := Parse([]byte(tt.doc))
-			for _, e := range errs {
-				if e.Field == tt.want.field && strings.Contains(e.Message, tt.want.msg) {
-					return
-				}
-			}
-			t.Errorf("errors %v, want %s: %s", errs, tt.want.field, tt.want.msg)
-		})
+		t.Run(tt.name, func(t *testing.T) { assertHasError(t, tt.doc, tt.want) })
 	}
 }
 
@@ -125,14 +117,18 @@ func TestParseJobHoldsErrors(t *testing.T) {
 		{"parent not an id", job("parent: x"), want{"parent", "must be an integer"}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, errs := Parse([]byte(tt.doc))
-			for _, e := range errs {
-				if e.Field == tt.want.field && strings.Contains(e.Message, tt.want.msg) {
-					return
-				}
-			}
-			t.Errorf("errors %v, want %s: %s", errs, tt.want.field, tt.want.msg)
-		})
+		t.Run(tt.name, func(t *testing.T) { assertHasError(t, tt.doc, tt.want) })
 	}
+}
+
+// assertHasError parses doc and checks that w is among its problems.
+func assertHasError(t *testing.T, doc string, w want) {
+	t.Helper()
+	_, errs := Parse([]byte(doc))
+	for _, e := range errs {
+		if e.Field == w.field && strings.Contains(e.Message, w.msg) {
+			return
+		}
+	}
+	t.Errorf("errors %v, want %s: %s", errs, w.field, w.msg)
 }

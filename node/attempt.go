@@ -148,24 +148,24 @@ func (at *attempt) stopRequested() api.Outcome {
 // execs'), then SIGCONT if they are suspended so that they can act on it,
 // and arms the SIGKILL timer.
 func (at *attempt) terminateLocked() {
-	at.killGroupsLocked(syscall.SIGTERM)
+	at.signalLocked(syscall.SIGTERM)
 	if at.suspended {
-		at.killGroupsLocked(syscall.SIGCONT)
+		at.signalLocked(syscall.SIGCONT)
 		at.suspended = false
 	}
 	at.killTimer = time.AfterFunc(at.grace, func() {
 		at.mu.Lock()
 		defer at.mu.Unlock()
 		if !at.exited {
-			at.killGroupsLocked(syscall.SIGKILL)
+			at.signalLocked(syscall.SIGKILL)
 		}
 	})
 }
 
-// killGroupsLocked sends sig to the attempt's process group, if its
-// process has started, and to the group of each exec still running. The
-// first error other than a group already gone is returned.
-func (at *attempt) killGroupsLocked(sig syscall.Signal) error {
+// signalLocked sends sig to the attempt's process group, if its process
+// has started, and to the group of each exec still running. A group that
+// is already gone is not an error; the first other error is returned.
+func (at *attempt) signalLocked(sig syscall.Signal) error {
 	var first error
 	kill := func(pgid int) {
 		if err := syscall.Kill(-pgid, sig); err != nil && !errors.Is(err, syscall.ESRCH) && first == nil {
@@ -196,7 +196,7 @@ func (at *attempt) exit() (reason api.Outcome, noResult bool) {
 		at.wallTimer.Stop()
 	}
 	// Whatever is left of the groups goes with the attempt.
-	_ = at.killGroupsLocked(syscall.SIGKILL)
+	_ = at.signalLocked(syscall.SIGKILL)
 	reason, noResult = at.reason, at.noResult
 	at.mu.Unlock()
 	return reason, noResult

@@ -24,7 +24,7 @@ const execDrain = 2 * time.Second
 
 // execProc is one process exec'd into an attempt (api.ExecRequest). It
 // leads a process group of its own; the attempt signals that group with
-// its own (attempt.killGroupsLocked). Its output is published on
+// its own (attempt.signalLocked). Its output is published on
 // api.SubjectExec as ExecMessages, then one end message with its exit code.
 type execProc struct {
 	id     string
@@ -82,11 +82,7 @@ func checkExec(req api.ExecRequest) string {
 			break
 		}
 	}
-	for k, v := range req.Env {
-		if k == "" || strings.ContainsAny(k, "=\x00") || strings.ContainsRune(v, 0) {
-			problems = append(problems, fmt.Sprintf("invalid environment variable %q", k))
-		}
-	}
+	problems = append(problems, checkEnv(req.Env)...)
 	return strings.Join(problems, "; ")
 }
 
@@ -246,17 +242,15 @@ func (ep *execProc) publish(m api.ExecMessage) error {
 // SIGKILL after the attempt's grace. It reports whether the exec ran.
 func (at *attempt) killExec(id string) bool {
 	at.mu.Lock()
-	ep := at.execs[id]
-	at.mu.Unlock()
-	if ep == nil {
-		return false
-	}
-	at.mu.Lock()
-	if !ep.reaped {
+	ep := at.execs[id] // in execs until reaped
+	if ep != nil {
 		_ = syscall.Kill(-ep.pgid, syscall.SIGTERM)
 		_ = syscall.Kill(-ep.pgid, syscall.SIGCONT)
 	}
 	at.mu.Unlock()
+	if ep == nil {
+		return false
+	}
 	time.AfterFunc(at.grace, func() {
 		at.mu.Lock()
 		defer at.mu.Unlock()

@@ -106,9 +106,3 @@ func (at *attempt) resume() (ok bool, err error) {
 	}
 	return true, at.signalLocked(syscall.SIGCONT)
 }
-
-// signalLocked sends sig to the attempt's process group if it has started,
-// and to its execs' groups; a group that is already gone is not an error.
-func (at *attempt) signalLocked(sig syscall.Signal) error {
-	return at.killGroupsLocked(sig)
-}

@@ -52,11 +52,7 @@ func checkStart(t api.StartTask) string {
 			problems = append(problems, fmt.Sprintf("invalid node name %q in nodes", node))
 		}
 	}
-	for k, v := range t.Env {
-		if k == "" || strings.ContainsAny(k, "=\x00") || strings.ContainsRune(v, 0) {
-			problems = append(problems, fmt.Sprintf("invalid environment variable %q", k))
-		}
-	}
+	problems = append(problems, checkEnv(t.Env)...)
 	if t.Walltime < 0 || t.KillGrace < 0 {
 		problems = append(problems, "walltime and kill_grace must not be negative")
 	}
@@ -64,6 +60,18 @@ func checkStart(t api.StartTask) string {
 		problems = append(problems, checkStaging(t.Staging)...)
 	}
 	return strings.Join(problems, "; ")
+}
+
+// checkEnv returns a problem for each variable of env that cannot be put
+// in a process's environment.
+func checkEnv(env map[string]string) []string {
+	var problems []string
+	for k, v := range env {
+		if k == "" || strings.ContainsAny(k, "=\x00") || strings.ContainsRune(v, 0) {
+			problems = append(problems, fmt.Sprintf("invalid environment variable %q", k))
+		}
+	}
+	return problems
 }
 
 // argv writes the task's script (if any) into dir and returns the command

@@ -41,12 +41,7 @@ func (s *server) events(c *gin.Context) {
 		s.abort(c, err)
 		return
 	}
-	c.Header("Content-Type", "text/event-stream")
-	c.Header("Cache-Control", "no-cache")
-	c.Header("X-Accel-Buffering", "no") // nginx: do not buffer the stream
-	c.Status(http.StatusOK)
-	c.Writer.WriteHeaderNow()
-	c.Writer.Flush()
+	startStream(c, "text/event-stream")
 	ping := time.NewTicker(s.eventPing)
 	defer ping.Stop()
 	for {
@@ -84,4 +79,16 @@ func writeEvent(w gin.ResponseWriter, e api.Event) error {
 		return err
 	}
 	return nil
+}
+
+// startStream sends the headers of a streamed answer (200, contentType,
+// nothing cached or buffered on the way) so that the client sees it
+// start before the first piece.
+func startStream(c *gin.Context, contentType string) {
+	c.Header("Content-Type", contentType)
+	c.Header("Cache-Control", "no-cache")
+	c.Header("X-Accel-Buffering", "no") // nginx: do not buffer the stream
+	c.Status(http.StatusOK)
+	c.Writer.WriteHeaderNow()
+	c.Writer.Flush()
 }

@@ -2,7 +2,6 @@ package rest
 
 import (
 	"encoding/json"
-	"net/http"
 
 	"github.com/gin-gonic/gin"
 
@@ -32,12 +31,7 @@ func (s *server) execTask(c *gin.Context) {
 		s.abort(c, err)
 		return
 	}
-	c.Header("Content-Type", "application/x-ndjson")
-	c.Header("Cache-Control", "no-cache")
-	c.Header("X-Accel-Buffering", "no") // nginx: do not buffer the stream
-	c.Status(http.StatusOK)
-	c.Writer.WriteHeaderNow()
-	c.Writer.Flush()
+	startStream(c, "application/x-ndjson")
 	enc := json.NewEncoder(c.Writer)
 	final := false
 	for o := range ch {

@@ -46,7 +46,7 @@ func (s *server) taskLog(c *gin.Context) {
 	req.attempt = page.Attempt
 	c.Header("Content-Type", "text/plain; charset=utf-8")
 	c.Header("X-Content-Type-Options", "nosniff")
-	c.Header("X-Shrike-Attempt", strconv.Itoa(page.Attempt))
+	c.Header(api.HeaderAttempt, strconv.Itoa(page.Attempt))
 	if !req.follow {
 		c.Header("Trailer", api.TrailerLogDone)
 	}

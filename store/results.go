@@ -85,12 +85,9 @@ func (m *jobLogModel) args(dst []any) []any {
 // mergedResults is the part of merged that writes results and logs: result
 // upserts by task (a later one wins), deletions, and log lines in order.
 type mergedResults struct {
-	results keyedInt
+	results keyed[int64, taskResultModel] // by task ID
 	logs    []jobLogModel
 }
-
-// keyedInt is keyed over task IDs, with int64 keys.
-type keyedInt = keyed[int64, taskResultModel]
 
 func (m *mergedResults) add(mu *Mutation) {
 	for _, r := range mu.TaskResults {
@@ -121,10 +118,8 @@ func (t *txWriter) writeResults(ctx context.Context, m *mergedResults, p *result
 	if err := upsertRows(ctx, t, p.results, m.results.rows, (*taskResultModel).args); err != nil {
 		return fmt.Errorf("task results: %w", err)
 	}
-	for _, id := range m.results.deletes {
-		if _, err := t.tx.ExecContext(ctx, "DELETE FROM task_results WHERE task_id = "+t.bind(1), id); err != nil {
-			return fmt.Errorf("delete task result %d: %w", id, err)
-		}
+	if err := deleteRows(ctx, t, taskResultsTable, m.results.deletes); err != nil {
+		return err
 	}
 	if err := upsertRows(ctx, t, p.logs, m.logs, (*jobLogModel).args); err != nil {
 		return fmt.Errorf("job logs: %w", err)

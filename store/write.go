@@ -391,7 +391,7 @@ func (t *txWriter) write(ctx context.Context, m *merged, p *writePlan) error {
 // a sample is taken a minute), so plain statements on the transaction's own
 // connection serve.
 func (t *txWriter) writeRM(ctx context.Context, m *merged) error {
-	if err := t.deleteRows(ctx, nodesTable, m.nodes.deletes); err != nil {
+	if err := deleteRows(ctx, t, nodesTable, m.nodes.deletes); err != nil {
 		return err
 	}
 	for _, e := range m.events {
@@ -436,22 +436,23 @@ func (t *txWriter) writeSources(ctx context.Context, m *merged, p *writePlan) er
 	if err := upsertRows(ctx, t, p.credentials, m.creds.rows, (*credentialModel).args); err != nil {
 		return fmt.Errorf("node credentials: %w", err)
 	}
-	if err := t.deleteRows(ctx, sourcesTable, m.sources.deletes); err != nil {
+	if err := deleteRows(ctx, t, sourcesTable, m.sources.deletes); err != nil {
 		return err
 	}
-	if err := t.deleteRows(ctx, tokensTable, m.tokens.deletes); err != nil {
+	if err := deleteRows(ctx, t, tokensTable, m.tokens.deletes); err != nil {
 		return err
 	}
-	return t.deleteRows(ctx, credentialsTable, m.creds.deletes)
+	return deleteRows(ctx, t, credentialsTable, m.creds.deletes)
 }
 
 // deleteRows deletes the rows of tbl with those keys; a key with no row is
-// not an error. Deletions are few (a node leaves, a token is spent), so a
-// plain statement on the transaction's own connection serves.
-func (t *txWriter) deleteRows(ctx context.Context, tbl *upsertTable, keys []string) error {
+// not an error. Deletions are few (a node leaves, a token is spent, a
+// task with a result runs again), so a plain statement on the
+// transaction's own connection serves.
+func deleteRows[K comparable](ctx context.Context, t *txWriter, tbl *upsertTable, keys []K) error {
 	for _, k := range keys {
 		if _, err := t.tx.ExecContext(ctx, "DELETE FROM "+tbl.name+" WHERE "+tbl.key+" = "+t.bind(1), k); err != nil {
-			return fmt.Errorf("delete from %s %s: %w", tbl.name, k, err)
+			return fmt.Errorf("delete from %s %v: %w", tbl.name, k, err)
 		}
 	}
 	return nil

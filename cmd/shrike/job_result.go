@@ -68,11 +68,15 @@ func cmdJobResult(ctx context.Context, e *env, args []string) error {
 		_, err = fmt.Fprintln(e.stdout, b.String())
 		return err
 	}
-	var v any
-	if err := json.Unmarshal(result, &v); err != nil {
+	// Indented as it is: decoding it would reorder its keys and round
+	// large integers.
+	var b bytes.Buffer
+	if err := json.Indent(&b, bytes.TrimSpace(result), "", "  "); err != nil {
 		return fmt.Errorf("the result of task %s is not JSON: %w", pos[1], err)
 	}
-	return printJSON(e.stdout, v)
+	b.WriteByte('\n')
+	_, err = e.stdout.Write(b.Bytes())
+	return err
 }
 
 // printResultNames names the tasks that have a result, under a job's

@@ -25,6 +25,12 @@ func TestJobResult(t *testing.T) {
 	if out := c.mustRun("job", "result", "1", "say", "--raw"); out != `{"files":["a","b"],"n":2}`+"\n" {
 		t.Errorf("say --raw: %q", out)
 	}
+	// One task's result is printed as the task wrote it: key order and
+	// integers past float64's precision kept.
+	c.fake.SetResult(id, "say", `{"z": 1, "a": 12345678901234567891}`)
+	if out := c.mustRun("job", "result", "1", "say"); out != "{\n  \"z\": 1,\n  \"a\": 12345678901234567891\n}\n" {
+		t.Errorf("say: %q", out)
+	}
 	c.fake.SetResult(id, "say", `"done"`)
 	if out := c.mustRun("job", "result", "1", "say"); out != "\"done\"\n" {
 		t.Errorf("say: %q", out)

@@ -68,7 +68,8 @@ func printJob(e *env, job api.Job, all bool) {
 	_ = head.Flush()
 	fmt.Fprintln(e.stdout)
 	tw := newTable(e.stdout, "TASK", "STATE", "ATTEMPT", "NODE", "EXIT", "STARTED", "FINISHED", "ERROR")
-	for _, g := range groupTasks(job.Tasks, all) {
+	groups := groupTasks(job.Tasks, all)
+	for _, g := range groups {
 		if g.array != "" {
 			row(tw, fmt.Sprintf("%s[0..%d]", g.array, len(g.tasks)-1), countStates(g.tasks), "-", "-", "-", "-", "-", "-")
 			continue
@@ -81,7 +82,7 @@ func printJob(e *env, job api.Job, all bool) {
 		row(tw, t.Name, t.State, t.Attempt, orDash(t.Node), exit, fmtTime(t.StartedAt), fmtTime(t.FinishedAt), orDash(t.Error))
 	}
 	_ = tw.Flush()
-	printWaiting(e, job, all)
+	printWaiting(e, groups)
 	printResultNames(e, job)
 }
 
@@ -145,9 +146,9 @@ func countStates(tasks []api.Task) string {
 }
 
 // printWaiting explains, for each task waiting for a node, why none took
-// it; for an array (unless all), once, for its first waiting instance.
-func printWaiting(e *env, job api.Job, all bool) {
-	for _, g := range groupTasks(job.Tasks, all) {
+// it; for an array's row, once, for its first waiting instance.
+func printWaiting(e *env, groups []taskGroup) {
+	for _, g := range groups {
 		waiting := 0
 		var first *api.Task
 		for i := range g.tasks {

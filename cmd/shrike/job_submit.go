@@ -55,9 +55,6 @@ func cmdJobSubmit(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *dryRun {
-		return dryRunJob(ctx, e, c, doc, contentTypeFor(pos[0], doc), vars, *asJSON)
-	}
 	opts := api.SubmitOptions{Vars: vars, Queue: *queue, StartAt: *startAt}
 	for _, a := range after {
 		id, err := strconv.ParseInt(strings.TrimSpace(a), 10, 64)
@@ -65,6 +62,9 @@ func cmdJobSubmit(ctx context.Context, e *env, args []string) error {
 			return usageErrorf("job submit: --after: %q is not a job id", a)
 		}
 		opts.After = append(opts.After, id)
+	}
+	if *dryRun {
+		return dryRunJob(ctx, e, c, doc, contentTypeFor(pos[0], doc), opts, *asJSON)
 	}
 	resp, err := c.SubmitJobWith(ctx, doc, contentTypeFor(pos[0], doc), opts)
 	if err != nil {
@@ -84,8 +84,8 @@ func cmdJobSubmit(ctx context.Context, e *env, args []string) error {
 
 // dryRunJob is `shrike job submit --dry-run`: the server's answer as a
 // table of tasks, and its warnings on stderr.
-func dryRunJob(ctx context.Context, e *env, c *api.Client, doc []byte, contentType string, vars map[string]string, asJSON bool) error {
-	explain, err := c.DryRunJob(ctx, doc, contentType, vars)
+func dryRunJob(ctx context.Context, e *env, c *api.Client, doc []byte, contentType string, opts api.SubmitOptions, asJSON bool) error {
+	explain, err := c.DryRunJobWith(ctx, doc, contentType, opts)
 	if err != nil {
 		return err
 	}

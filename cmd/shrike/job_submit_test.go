@@ -168,6 +168,13 @@ func TestJobSubmitAfterAndStartAt(t *testing.T) {
 	if code, _, errOut := c.run("job", "submit", file, "--start-at", "tomorrow"); code == exitOK || !strings.Contains(errOut, "start_at") {
 		t.Errorf("bad --start-at: exit %d, stderr %q", code, errOut)
 	}
+	// A dry run sends them too: the server checks them as for a submission.
+	if code, _, errOut := c.run("job", "submit", file, "--dry-run", "--start-at", "tomorrow"); code == exitOK || !strings.Contains(errOut, "start_at") {
+		t.Errorf("bad --start-at with --dry-run: exit %d, stderr %q", code, errOut)
+	}
+	if code, _, _ := c.run("job", "submit", file, "--dry-run", "--after", "twelve"); code != exitUsage {
+		t.Errorf("bad --after with --dry-run: exit %d, want usage", code)
+	}
 	c.mustRun("job", "ls", "--parent", "7")
 	if q := c.fake.LastQuery(); q.Parent != 7 {
 		t.Errorf("job ls --parent 7 sent parent %d", q.Parent)

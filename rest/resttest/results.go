@@ -3,6 +3,7 @@ package resttest
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"slices"
 
 	"github.com/shrike-grid/shrike/api"
@@ -44,11 +45,7 @@ func (f *FakeBackend) JobResults(_ context.Context, p rest.Principal, id int64) 
 	if err != nil {
 		return api.JobResults{}, err
 	}
-	out := make(map[string]json.RawMessage, len(j.results))
-	for k, v := range j.results {
-		out[k] = v
-	}
-	return api.JobResults{Results: out}, nil
+	return api.JobResults{Results: maps.Clone(j.results)}, nil
 }
 
 // TaskResult implements rest.Backend.
