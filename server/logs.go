@@ -25,13 +25,15 @@ import (
 type logStore struct {
 	dir string
 
-	mu       sync.Mutex
-	fetching map[api.TaskKey]bool                          // attempts whose end is being checked
+	mu sync.Mutex
+	// fetching holds the attempts whose end is being checked; each
+	// channel is closed when its check is done.
+	fetching map[api.TaskKey]chan struct{}
 	fetch    func(node string, jobID int64, k api.TaskKey) // set by the server
 }
 
 func newLogStore(dir string) *logStore {
-	return &logStore{dir: dir, fetching: make(map[api.TaskKey]bool)}
+	return &logStore{dir: dir, fetching: make(map[api.TaskKey]chan struct{})}
 }
 
 func (l *logStore) path(jobID int64, k api.TaskKey) string {
@@ -92,8 +94,11 @@ func (l *logStore) expect(jobID int64, k api.TaskKey, size int64, node string) {
 		return
 	}
 	l.mu.Lock()
-	busy := l.fetching[k]
-	l.fetching[k] = true
+	_, busy := l.fetching[k]
+	done := make(chan struct{})
+	if !busy {
+		l.fetching[k] = done
+	}
 	l.mu.Unlock()
 	if busy {
 		return
@@ -105,6 +110,7 @@ func (l *logStore) expect(jobID int64, k api.TaskKey, size int64, node string) {
 		l.mu.Lock()
 		delete(l.fetching, k)
 		l.mu.Unlock()
+		close(done)
 	})
 }
 
@@ -113,7 +119,27 @@ func (l *logStore) expect(jobID int64, k api.TaskKey, size int64, node string) {
 func (l *logStore) complete(k api.TaskKey) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return !l.fetching[k]
+	_, busy := l.fetching[k]
+	return !busy
+}
+
+// settle waits, at most wait or until ctx ends, for the check of an ended
+// attempt's output, so that a read just after the task ended gets all of
+// it rather than what had arrived live.
+func (l *logStore) settle(ctx context.Context, k api.TaskKey, wait time.Duration) {
+	l.mu.Lock()
+	done := l.fetching[k]
+	l.mu.Unlock()
+	if done == nil {
+		return
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+	case <-ctx.Done():
+	}
 }
 
 // handleLog stores a live chunk of output from the node that runs it.
@@ -180,11 +206,16 @@ func (s *Server) TaskLog(ctx context.Context, p rest.Principal, jobID int64, tas
 			return rest.LogPage{Next: offset, Attempt: attempt, Done: done}, nil
 		}
 		k := api.TaskKey{TaskID: t.ID, Attempt: attempt}
+		over := attempt < t.Attempt || attemptOver(api.TaskState(t.State))
+		if over {
+			// The end of its output may still be on its way (chunks in
+			// flight, or the fetch of what was missed).
+			s.logs.settle(ctx, k, s.cfg.RequestTimeout)
+		}
 		data, err := s.logs.read(jobID, k, offset, max)
 		if err != nil {
 			return rest.LogPage{}, err
 		}
-		over := attempt < t.Attempt || attemptOver(api.TaskState(t.State))
 		next := offset + int64(len(data))
 		done := over && s.logs.complete(k) && next >= s.logs.size(jobID, k)
 		return rest.LogPage{Data: data, Next: next, Attempt: attempt, Done: done}, nil
