@@ -23,7 +23,7 @@ type cycle struct {
 	rejected    shapeCache
 	// restricted: some nodes carry tokens or restrict access, so tasks
 	// are checked for eligibility and rejected shapes are remembered per
-	// eligibility group (byGroup) instead of in rejected.
+	// eligibility group (byGroup; rejected holds group "").
 	restricted bool
 	byGroup    map[string]*shapeCache
 	classes    []Class
@@ -86,10 +86,10 @@ func newCycle(nodes []Node) *cycle {
 
 // cache is the rejected-shape cache of t's eligibility group.
 func (c *cycle) cache(t *QueuedTask) *shapeCache {
-	if !c.restricted && t.Class == 0 {
+	key := c.groupKey(t)
+	if key == "" {
 		return &c.rejected
 	}
-	key := eligibilityKey(t)
 	sc := c.byGroup[key]
 	if sc == nil {
 		if c.byGroup == nil {
