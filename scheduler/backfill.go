@@ -62,21 +62,17 @@ func (r *reservation) consume(i int, need shape, k int) {
 func (c *cycle) reserve(t *QueuedTask) *reservation {
 	need := shape{cpu: t.MilliCPU, mem: t.Memory}
 	n := max(1, t.Nodes)
-	byNode := c.releases()
 	sw := sweep{c: c, need: need, distinct: t.DistinctHosts, slots: map[int]int{}, free: map[int]room{}}
 	if sw.distinct {
 		sw.hosts = map[string]int{}
 	}
-	var evs []release
 	for i := range c.nodes {
-		if !c.eligible(&c.nodes[i], t) {
-			continue
+		if c.eligible(&c.nodes[i], t) {
+			sw.free[i] = c.nodes[i]
+			sw.set(i)
 		}
-		sw.free[i] = c.nodes[i]
-		sw.set(i)
-		evs = append(evs, byNode[i]...)
 	}
-	slices.SortStableFunc(evs, func(a, b release) int { return a.end.Compare(b.end) })
+	evs := c.releases(sw.free)
 	start := c.now
 	for k := 0; sw.total < n; {
 		if k == len(evs) {
@@ -162,25 +158,27 @@ func (s *sweep) set(i int) {
 	}
 }
 
-// releases lists, for each node, what ends there and when, by End: the
-// running attempts with an End, and this cycle's placements with a
+// releases lists what ends on the nodes of use and when, in time order:
+// the running attempts with an End, and this cycle's placements with a
 // walltime.
-func (c *cycle) releases() map[int][]release {
-	on := c.runningOn()
-	out := map[int][]release{}
-	for i, rs := range on {
+func (c *cycle) releases(use map[int]room) []release {
+	var out []release
+	for i, rs := range c.runningOn() {
+		if _, ok := use[i]; !ok {
+			continue
+		}
 		for _, ri := range rs {
 			if r := &c.running[ri]; !r.End.IsZero() {
-				out[i] = append(out[i], release{node: i, end: r.End, need: shape{r.MilliCPU, r.Memory}, slots: 1})
+				out = append(out, release{node: i, end: r.End, need: shape{r.MilliCPU, r.Memory}, slots: 1})
 			}
 		}
 	}
 	for _, p := range c.placed {
-		out[p.node] = append(out[p.node], p)
+		if _, ok := use[p.node]; ok {
+			out = append(out, p)
+		}
 	}
-	for _, rs := range out {
-		slices.SortFunc(rs, func(a, b release) int { return a.end.Compare(b.end) })
-	}
+	slices.SortStableFunc(out, func(a, b release) int { return a.end.Compare(b.end) })
 	return out
 }
 

@@ -19,10 +19,11 @@ type cycle struct {
 	open        []int
 	total       int      // all nodes of the snapshot, available or not
 	unavailable []Reason // the nodes that take no work, counted once
+	fullWhy     []Reason // fullReasons, made once
 	rejected    shapeCache
 	// restricted: some nodes carry tokens or restrict access, so tasks
 	// are checked for eligibility and rejected shapes are remembered per
-	// eligibility group (byGroup) instead of in rejected.
+	// eligibility group (byGroup; rejected holds group "").
 	restricted bool
 	byGroup    map[string]*shapeCache
 	classes    []Class
@@ -85,10 +86,10 @@ func newCycle(nodes []Node) *cycle {
 
 // cache is the rejected-shape cache of t's eligibility group.
 func (c *cycle) cache(t *QueuedTask) *shapeCache {
-	if !c.restricted && t.Class == 0 {
+	key := c.groupKey(t)
+	if key == "" {
 		return &c.rejected
 	}
-	key := eligibilityKey(t)
 	sc := c.byGroup[key]
 	if sc == nil {
 		if c.byGroup == nil {
@@ -247,10 +248,15 @@ func (c *cycle) compareRoom(a, b *room) int {
 	return cmp.Or(cmp.Compare(a.MilliCPU, b.MilliCPU), cmp.Compare(a.Memory, b.Memory), strings.Compare(c.snap[a.index].Name, c.snap[b.index].Name))
 }
 
-// fullReasons explains the tasks left when no node has a free slot.
+// fullReasons explains the tasks left when no node has a free slot; the
+// tasks share it.
 func (c *cycle) fullReasons() []Reason {
-	if len(c.nodes) == 0 { // no node takes work at all: say why
-		return slices.Clone(c.unavailable)
+	if c.fullWhy == nil {
+		if len(c.nodes) == 0 { // no node takes work at all: say why
+			c.fullWhy = slices.Clone(c.unavailable)
+		} else {
+			c.fullWhy = []Reason{{Count: c.total, Message: msgNoFreeNode}}
+		}
 	}
-	return []Reason{{Count: c.total, Message: msgNoFreeNode}}
+	return c.fullWhy
 }

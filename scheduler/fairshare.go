@@ -109,16 +109,16 @@ func (f *FairShare) Fill(qs []Queue, now time.Time) {
 	}
 }
 
-// Prune forgets the entries whose usage at now has decayed below min
+// Prune forgets the entries whose usage at now has decayed below floor
 // CPU-seconds, so that users who left do not stay in memory for ever.
-func (f *FairShare) Prune(now time.Time, min float64) {
+func (f *FairShare) Prune(now time.Time, floor float64) {
 	for name, q := range f.queues {
 		for user, d := range q.users {
-			if f.value(d, now) < min {
+			if f.value(d, now) < floor {
 				delete(q.users, user)
 			}
 		}
-		if len(q.users) == 0 && f.value(&q.total, now) < min {
+		if len(q.users) == 0 && f.value(&q.total, now) < floor {
 			delete(f.queues, name)
 		}
 	}

@@ -7,7 +7,6 @@ import (
 )
 
 func TestFairShare(t *testing.T) {
-	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	h := time.Hour
 	tests := []struct {
 		name    string
@@ -76,7 +75,6 @@ func TestFairShare(t *testing.T) {
 }
 
 func TestFairShareFillAndPrune(t *testing.T) {
-	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	f := NewFairShare(time.Hour)
 	f.Charge("short", "alice", 800, t0)
 	f.Charge("short", "bob", 8, t0)

@@ -98,8 +98,7 @@ func (sc *scheduling) preempt(t *QueuedTask, q *queueState) int {
 	if _, ok := memo.covering(need); ok {
 		return 0
 	}
-	c.sortVictims()
-	victims := c.chooseVictims(t, q, need)
+	victims := c.chooseVictims(t, q, need) // mayPreempt sorted the victims
 	if len(victims) == 0 {
 		// Victims are only used up and free room only shrinks in a
 		// cycle: a shape no set makes room for now never finds one later.

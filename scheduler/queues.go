@@ -17,11 +17,6 @@ type queueState struct {
 	running  int
 	milliCPU int64
 	users    map[string]*userState
-	// groups are the queue's (priority, user) groups in the walk.
-	groups []*group
-	// blocked is set once a task of a FIFO queue is blocked: the
-	// reason its remaining tasks get.
-	blocked []Reason
 	// res is a backfill queue's reservation for its first blocked task;
 	// reserved is set once that task is found (with or without one).
 	res      *reservation

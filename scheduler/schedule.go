@@ -128,8 +128,7 @@ func (sc *scheduling) consider(t *QueuedTask, q *queueState, u *userState) {
 	switch {
 	case !blocked:
 	case !q.cfg.Backfill:
-		q.blocked = []Reason{{Count: 0, Message: msgFIFO(t, q.cfg.Name)}}
-		sc.drain(func(o *queueState) bool { return o == q }, q.blocked)
+		sc.drain(func(o *queueState) bool { return o == q }, []Reason{{Count: 0, Message: msgFIFO(t, q.cfg.Name)}})
 	case !q.reserved:
 		q.reserved = true
 		q.res = c.reserve(t)

@@ -70,7 +70,6 @@ func newWalk(queue []QueuedTask, qs *queues) *walk {
 			g = &group{q: q, u: q.user(t.User), head: -1}
 			byKey[key] = g
 			w.levels[len(w.levels)-1] = append(w.levels[len(w.levels)-1], g)
-			q.groups = append(q.groups, g)
 		}
 		w.append(g, i)
 	}

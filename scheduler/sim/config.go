@@ -253,8 +253,10 @@ func (c *Cluster) Validate() error {
 			p.add(f+".name", "queue %s is defined twice", q.Name)
 		}
 		queues[q.Name] = true
-		if q.Weight < 0 {
+		if !(q.Weight >= 0) { // YAML reads .nan and .inf too
 			p.add(f+".weight", "must not be negative")
+		} else if math.IsInf(q.Weight, 1) {
+			p.add(f+".weight", "must be finite")
 		}
 		if q.Policy != "" && q.Policy != "fifo" && q.Policy != "backfill" {
 			p.add(f+".policy", "must be fifo or backfill, not %q", q.Policy)
@@ -309,6 +311,8 @@ func (w *Workload) Validate() error {
 			names[t.Name] = true
 			if t.CPU != nil && !(*t.CPU >= 0) {
 				p.add(tf+".cpu", "must not be negative")
+			} else if t.CPU != nil && math.IsInf(*t.CPU, 1) {
+				p.add(tf+".cpu", "must be finite")
 			}
 			if t.Memory < 0 {
 				p.add(tf+".memory", "must not be negative")

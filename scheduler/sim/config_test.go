@@ -19,6 +19,7 @@ func TestClusterErrors(t *testing.T) {
 		{"bad policy", "nodes: [{name: a, cpus: 1}]\nqueues: [{name: q, policy: lifo}]\n", `queues[0].policy: must be fifo or backfill, not "lifo"`},
 		{"queue without name", "nodes: [{name: a, cpus: 1}]\nqueues: [{weight: 2}]\n", "queues[0].name: is required"},
 		{"duplicate queue", "nodes: [{name: a, cpus: 1}]\nqueues: [{name: q}, {name: q}]\n", "queues[1].name: queue q is defined twice"},
+		{"infinite weight", "nodes: [{name: a, cpus: 1}]\nqueues: [{name: q, weight: .inf}]\n", "queues[0].weight: must be finite"},
 		{"negative quota", "nodes: [{name: a, cpus: 1}]\nqueues: [{name: q, max_running: -1}]\n", "queues[0]: quotas must not be negative"},
 		{"bad half-life", "nodes: [{name: a, cpus: 1}]\nfair_share_half_life: soon\n", `line 2: invalid duration "soon"`},
 	} {
@@ -44,6 +45,7 @@ func TestWorkloadErrors(t *testing.T) {
 		{"self dependency", "jobs: [{tasks: [{name: a, depends_on: [a]}]}]\n", "jobs[0].tasks[0].depends_on: a task cannot depend on itself"},
 		{"cycle", "jobs: [{tasks: [{name: a, depends_on: [b]}, {name: b, depends_on: [a]}]}]\n", "jobs[0].tasks: dependency cycle through a"},
 		{"negative cpu", "jobs: [{tasks: [{name: a, cpu: -1}]}]\n", "jobs[0].tasks[0].cpu: must not be negative"},
+		{"infinite cpu", "jobs: [{tasks: [{name: a, cpu: .inf}]}]\n", "jobs[0].tasks[0].cpu: must be finite"},
 		{"fail from zero", "jobs: [{tasks: [{name: a, fail: [0]}]}]\n", "jobs[0].tasks[0].fail: attempts are counted from 1, not 0"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

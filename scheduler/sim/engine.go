@@ -43,7 +43,7 @@ type Engine struct {
 	jobs     []*job
 	tasks    []*task // by id: task i has id i+1
 	pending  pending
-	running  []*attempt          // in start order; attempt.pos is the index
+	running  []*attempt          // unordered (stop moves the last into the gap); attempt.pos is the index
 	runs     []scheduler.Running // parallel to running: the snapshot's view
 	events   eventHeap
 	seq      int64

@@ -61,7 +61,7 @@ func runScenario(t *testing.T, dir string) []byte {
 		t.Fatal(err)
 	}
 	workload := filepath.Join(dir, "workload.yaml")
-	if _, err := os.Stat(workload); err != nil {
+	if _, statErr := os.Stat(workload); statErr != nil {
 		workload = filepath.Join(filepath.Dir(dir), "workload.yaml")
 	}
 	w, err := LoadWorkload(workload)
