@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"strings"
@@ -41,7 +42,7 @@ func (c *Config) validateQueues() []error {
 			}
 			seen[q.Name] = i
 		}
-		if q.Weight < 0 {
+		if q.Weight < 0 || math.IsNaN(q.Weight) || math.IsInf(q.Weight, 0) {
 			errs = append(errs, fmt.Errorf("%s.weight: must be positive (0 or unset means 1)", key))
 		}
 		switch strings.ToLower(q.Policy) {
@@ -51,8 +52,8 @@ func (c *Config) validateQueues() []error {
 		}
 		for name, v := range map[string]float64{"max_running": float64(q.MaxRunning), "max_cpus": q.MaxCPUs,
 			"max_running_per_user": float64(q.MaxRunningPerUser), "max_cpus_per_user": q.MaxCPUsPerUser} {
-			if v < 0 {
-				errs = append(errs, fmt.Errorf("%s.%s: must not be negative (0 means no limit)", key, name))
+			if v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+				errs = append(errs, fmt.Errorf("%s.%s: must be a number, not negative (0 means no limit)", key, name))
 			}
 		}
 	}

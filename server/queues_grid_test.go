@@ -3,6 +3,8 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -262,7 +264,7 @@ func TestMultiNodeAttemptLostWithANode(t *testing.T) {
 		t.Fatal(err)
 	}
 	var job api.Job
-	waitUntil(t, 20*time.Second, "the task running on both nodes", func() bool {
+	waitUntil(t, 20*time.Second, "the task placed on both nodes", func() bool {
 		job, _ = srv.GetJob(ctx, admin, resp.ID)
 		return job.Tasks[0].State == api.TaskRunning
 	})
@@ -271,6 +273,20 @@ func TestMultiNodeAttemptLostWithANode(t *testing.T) {
 	if primary == "n1" {
 		other = "n2"
 	}
+	// RUNNING is set at placement, before the starts reach the nodes: wait
+	// until both agents have the attempt (its work directory), so that
+	// stopping one loses a running attempt rather than an undelivered start.
+	srv.mu.Lock()
+	attemptDir := fmt.Sprintf("%d-1", srv.jobs[resp.ID].tasks[0].rec.ID)
+	srv.mu.Unlock()
+	waitUntil(t, 20*time.Second, "the attempt on both agents", func() bool {
+		for _, n := range []string{primary, other} {
+			if _, err := os.Stat(filepath.Join(dir, n, "tasks", attemptDir)); err != nil {
+				return false
+			}
+		}
+		return true
+	})
 	stops[other]()
 	waitUntil(t, 30*time.Second, "the attempt lost and queued again", func() bool {
 		job, _ = srv.GetJob(ctx, admin, resp.ID)

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -21,6 +22,8 @@ func TestConfigValidateQueues(t *testing.T) {
 		{name: "bad name", queues: []QueueConfig{{Name: "a queue"}}, want: []string{`queues[0].name: "a queue"`}},
 		{name: "duplicate", queues: []QueueConfig{{Name: "a"}, {Name: "a"}}, want: []string{`queues[1].name: "a" is already the name of queues[0]`}},
 		{name: "weight", queues: []QueueConfig{{Name: "a", Weight: -1}}, want: []string{"queues[0].weight: must be positive"}},
+		{name: "weight NaN", queues: []QueueConfig{{Name: "a", Weight: math.NaN()}}, want: []string{"queues[0].weight: must be positive"}},
+		{name: "max_cpus infinite", queues: []QueueConfig{{Name: "a", MaxCPUs: math.Inf(1)}}, want: []string{"queues[0].max_cpus: must be a number"}},
 		{name: "policy", queues: []QueueConfig{{Name: "a"}, {Name: "b", Policy: "lifo"}}, want: []string{`queues[1].policy: "lifo" is not fifo or backfill`}},
 		{name: "quotas", queues: []QueueConfig{{Name: "a", MaxRunning: -1, MaxCPUs: -2, MaxRunningPerUser: -3, MaxCPUsPerUser: -4}},
 			want: []string{"queues[0].max_running:", "queues[0].max_cpus:", "queues[0].max_running_per_user:", "queues[0].max_cpus_per_user:"}},
