@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -290,6 +291,28 @@ type Task struct {
 type Reason struct {
 	Count   int    `json:"count"`
 	Message string `json:"message"`
+}
+
+// String writes the reason as "2 nodes: MESSAGE" ("1 node: ...", and the
+// message alone when no nodes are counted: a job's own reason).
+func (r Reason) String() string {
+	switch r.Count {
+	case 0:
+		return r.Message
+	case 1:
+		return "1 node: " + r.Message
+	}
+	return strconv.Itoa(r.Count) + " nodes: " + r.Message
+}
+
+// JoinReasons writes reasons on one line: "3 nodes: not enough memory;
+// 1 node: locked".
+func JoinReasons(rs []Reason) string {
+	parts := make([]string, len(rs))
+	for i, r := range rs {
+		parts[i] = r.String()
+	}
+	return strings.Join(parts, "; ")
 }
 
 // JobList is the answer to `GET /jobs`.

@@ -180,6 +180,16 @@ type Reason struct {
 	Message string `json:"message"`
 }
 
+// JoinReasons writes reasons on one line, like api.JoinReasons: "3 nodes:
+// not enough memory; 1 node: locked".
+func JoinReasons(rs []Reason) string {
+	out := make([]api.Reason, len(rs))
+	for i, r := range rs {
+		out[i] = api.Reason(r)
+	}
+	return api.JoinReasons(out)
+}
+
 // DAG and retry reconciliation, also pure.
 
 // TaskView is what Reconcile needs to know about one task of a job.

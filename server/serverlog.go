@@ -64,7 +64,7 @@ func logWaiting(t *taskState, reasons []scheduler.Reason, c *change) {
 		return
 	}
 	t.waitLogged = reasons
-	c.logTask(t, "waiting: "+reasonsText(reasons))
+	c.logTask(t, "waiting: "+waitingText(reasons))
 }
 
 func sameMessages(a, b []scheduler.Reason) bool {
@@ -77,25 +77,6 @@ func sameMessages(a, b []scheduler.Reason) bool {
 		}
 	}
 	return true
-}
-
-// reasonsText writes reasons as "3 nodes: not enough memory; 1 node: locked".
-func reasonsText(reasons []scheduler.Reason) string {
-	if len(reasons) == 0 {
-		return "no node was examined"
-	}
-	parts := make([]string, len(reasons))
-	for i, r := range reasons {
-		switch r.Count {
-		case 0:
-			parts[i] = r.Message
-		case 1:
-			parts[i] = "1 node: " + r.Message
-		default:
-			parts[i] = strconv.Itoa(r.Count) + " nodes: " + r.Message
-		}
-	}
-	return strings.Join(parts, "; ")
 }
 
 // submittedLine is the first line of a job's server log.
@@ -121,4 +102,12 @@ func (s *Server) JobServerLogs(ctx context.Context, p rest.Principal, id int64, 
 		out[i] = api.ServerLogLine{Seq: r.Seq, Time: r.Time, Task: r.Task, Attempt: r.Attempt, Message: r.Message}
 	}
 	return out, nil
+}
+
+// waitingText writes a task's waiting reasons for its server log.
+func waitingText(reasons []scheduler.Reason) string {
+	if len(reasons) == 0 {
+		return "no node was examined"
+	}
+	return scheduler.JoinReasons(reasons)
 }

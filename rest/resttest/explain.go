@@ -77,7 +77,7 @@ func (f *FakeBackend) DryRunJob(ctx context.Context, _ rest.Principal, spec api.
 		te := f.explainTaskLocked(ctx, t, spec.Variables, "")
 		out.Tasks = append(out.Tasks, te)
 		if te.Eligible == 0 {
-			out.Warnings = append(out.Warnings, "task "+t.Name+": no current node can run it: "+joinReasons(te.Reasons))
+			out.Warnings = append(out.Warnings, "task "+t.Name+": no current node can run it: "+api.JoinReasons(te.Reasons))
 		}
 	}
 	return out, nil
@@ -177,21 +177,4 @@ func scriptReason(sv api.ScriptVerdict) string {
 		return sv.Reason
 	}
 	return sv.Script + ": " + sv.Reason
-}
-
-// joinReasons writes counted reasons on one line: "12 nodes: gpu.lua
-// returned false; 1 node: down".
-func joinReasons(rs []api.Reason) string {
-	parts := make([]string, len(rs))
-	for i, r := range rs {
-		switch r.Count {
-		case 0:
-			parts[i] = r.Message
-		case 1:
-			parts[i] = "1 node: " + r.Message
-		default:
-			parts[i] = fmt.Sprintf("%d nodes: %s", r.Count, r.Message)
-		}
-	}
-	return strings.Join(parts, "; ")
 }

@@ -41,32 +41,12 @@ func Clock(d time.Duration) string {
 // waited logs a task's waiting reason the first time it waits and when
 // the reason changes, so that a task waiting for an hour is one line.
 func (e *Engine) waited(t *task, reasons []scheduler.Reason) {
-	why := formatReasons(reasons)
+	why := scheduler.JoinReasons(reasons)
 	if why == t.waiting {
 		return
 	}
 	t.waiting = why
 	e.taskf(t, "waiting: %s", why)
-}
-
-// formatReasons renders reasons as "2 nodes: not enough memory (...); 1
-// node: no free slot".
-func formatReasons(rs []scheduler.Reason) string {
-	var b strings.Builder
-	for i, r := range rs {
-		if i > 0 {
-			b.WriteString("; ")
-		}
-		switch r.Count {
-		case 0:
-		case 1:
-			b.WriteString("1 node: ")
-		default:
-			b.WriteString(strconv.Itoa(r.Count) + " nodes: ")
-		}
-		b.WriteString(r.Message)
-	}
-	return b.String()
 }
 
 // plural writes "1 task", "3 tasks".
