@@ -170,7 +170,7 @@ func (s *Server) place(pl scheduler.Placement, now time.Time, c *change) {
 	t.rec.DispatchedAt = timePtr(now)
 	t.rec.StartedAt, t.rec.FinishedAt, t.rec.ExitCode = nil, nil, nil
 	t.nodes = append(t.nodes[:min(len(t.nodes), t.rec.Attempt-1)], n.Name)
-	t.others = slices.Clone(pl.Others)
+	t.rec.Others = slices.Clone(pl.Others)
 	for _, sn := range nodes {
 		sn.Allocate(t.key(), allocOn(t, sn.Name, now))
 	}
@@ -178,7 +178,7 @@ func (s *Server) place(pl scheduler.Placement, now time.Time, c *change) {
 	c.taskEvent(t, "")
 	s.track(t, c)
 	st := s.startTask(t)
-	if len(t.others) > 0 {
+	if len(t.rec.Others) > 0 {
 		st.Nodes = t.slotNodes()
 	}
 	c.start(n.Name, st)

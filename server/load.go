@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/shrike-grid/shrike/api"
@@ -123,22 +124,26 @@ func (s *Server) depStates(ctx context.Context, j *jobState) (map[int64]api.JobS
 // restoreAlloc puts a running attempt's reservation back on its node; an
 // attempt whose node is unknown is handed back to the scheduler as lost.
 func (s *Server) restoreAlloc(t *taskState, c *change) {
-	n := s.reg.Get(t.rec.Node)
-	if n == nil || !n.Alive() {
-		s.loseAttempt(t, c, "its node is unknown after a server restart")
-		return
-	}
-	if t.spec.Nodes > 1 {
-		// Its holds were not stored: the nodes' next reports kill what is
-		// left of it.
-		s.loseAttempt(t, c, "a multi-node attempt does not survive a server restart")
-		return
+	names := t.slotNodes() // one entry per slot: its node, then the other nodes of a multi-node attempt
+	nodes := make([]*rm.Node, 0, len(names))
+	for i, name := range names {
+		if slices.Contains(names[:i], name) {
+			continue // a node with several of its slots holds one reservation for them
+		}
+		n := s.reg.Get(name)
+		if n == nil || !n.Alive() {
+			s.loseAttempt(t, c, "its node "+name+" is unknown after a server restart")
+			return
+		}
+		nodes = append(nodes, n)
 	}
 	dispatched := s.now()
 	if t.rec.DispatchedAt != nil {
 		dispatched = *t.rec.DispatchedAt
 	}
-	n.Allocate(t.key(), allocFor(t, dispatched))
+	for _, n := range nodes {
+		n.Allocate(t.key(), allocOn(t, n.Name, dispatched))
+	}
 }
 
 // allocFor is the reservation an attempt of t holds.

@@ -23,9 +23,9 @@ import (
 // reservation is released when the node reports the hold over (or stops
 // listing it). A hold that ends while the attempt runs, or whose node goes
 // DOWN, loses the attempt like a node loss: it is queued again without
-// counting against max_attempts. Holds are not stored: a multi-node
-// attempt that was running when the server stopped is lost at the next
-// start.
+// counting against max_attempts. The attempt's other nodes are stored
+// with its task row (TaskRecord.Others), so a server restart re-attaches
+// a running multi-node attempt, holds included, like any other.
 
 // nodeSlots is one node of a placement and how many slots it gets there.
 type nodeSlots struct {
@@ -48,18 +48,18 @@ func slotsOf(pl scheduler.Placement) []nodeSlots {
 
 // slotNodes are all the slots' nodes of t's current attempt, its first
 // node first (a node once per slot).
-func (t *taskState) slotNodes() []string { return append([]string{t.rec.Node}, t.others...) }
+func (t *taskState) slotNodes() []string { return append([]string{t.rec.Node}, t.rec.Others...) }
 
 // onNode reports whether t's current attempt runs on node or holds slots
 // there.
 func (t *taskState) onNode(node string) bool {
-	return node == t.rec.Node || slices.Contains(t.others, node)
+	return node == t.rec.Node || slices.Contains(t.rec.Others, node)
 }
 
 // holdsOn reports whether t's current attempt holds slots on node besides
 // running on its first node.
 func (t *taskState) holdsOn(node string) bool {
-	return node != t.rec.Node && slices.Contains(t.others, node)
+	return node != t.rec.Node && slices.Contains(t.rec.Others, node)
 }
 
 // allocOn is the reservation t's current attempt holds on node: one slot,
@@ -70,7 +70,7 @@ func allocOn(t *taskState, node string, dispatched time.Time) rm.Alloc {
 	if node == t.rec.Node {
 		count++
 	}
-	for _, n := range t.others {
+	for _, n := range t.rec.Others {
 		if n == node {
 			count++
 		}

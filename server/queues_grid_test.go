@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -306,5 +307,70 @@ func TestMultiNodeAttemptLostWithANode(t *testing.T) {
 	})
 	if err := srv.KillJob(ctx, admin, resp.ID); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestMultiNodeAttemptSurvivesRestart: the other nodes of a running
+// multi-node attempt are stored with it, so a server restart re-attaches
+// the attempt and its hold instead of losing it: it finishes on its first
+// attempt.
+func TestMultiNodeAttemptSurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	cfg := TestConfig(filepath.Join(dir, "server"))
+	// The agents reconnect to the same NATS address after the restart.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.NATSListen = l.Addr().String()
+	_ = l.Close()
+	srv, stop := runServer(t, cfg)
+	ctx := context.Background()
+	admin := rest.Principal{Name: "root", Role: api.RoleAdmin}
+	for _, name := range []string{"n1", "n2"} {
+		agent, err := node.New(node.Config{ServerURL: srv.NATSURL(), Token: nodeSecret(t, srv, name), Name: name,
+			Slots: 1, CPUs: 1, WorkDir: filepath.Join(dir, name), KillGrace: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		actx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- agent.Run(actx) }()
+		t.Cleanup(func() { cancel(); <-done })
+	}
+	release := filepath.Join(dir, "release")
+	wide := commandTask("wide", []string{"/bin/sh", "-c", "while [ ! -e " + release + " ]; do sleep 0.1; done"})
+	wide.Nodes = 2
+	resp, err := srv.SubmitJob(ctx, admin, api.JobSpec{Name: "wide", Tasks: []api.TaskSpec{wide}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.mu.Lock()
+	attemptDir := fmt.Sprintf("%d-1", srv.jobs[resp.ID].tasks[0].rec.ID)
+	srv.mu.Unlock()
+	waitUntil(t, 20*time.Second, "the attempt on both agents", func() bool {
+		for _, n := range []string{"n1", "n2"} { // the first runs it, the other holds its slot
+			if _, err := os.Stat(filepath.Join(dir, n, "tasks", attemptDir)); err != nil {
+				return false
+			}
+		}
+		return true
+	})
+	stop()
+
+	srv, _ = runServer(t, cfg)
+	job, err := srv.GetJob(ctx, admin, resp.ID)
+	if err != nil || job.Tasks[0].State != api.TaskRunning || len(job.Tasks[0].Nodes) != 2 {
+		t.Fatalf("after the restart: %+v, %v; want the task RUNNING on its 2 nodes", job.Tasks, err)
+	}
+	if err := os.WriteFile(release, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, 30*time.Second, "the job finished", func() bool {
+		job, _ = srv.GetJob(ctx, admin, resp.ID)
+		return job.State.Terminal()
+	})
+	if job.State != api.JobFinished || job.Tasks[0].Attempt != 1 {
+		t.Errorf("job %s, task attempt %d, error %q; want FINISHED on attempt 1", job.State, job.Tasks[0].Attempt, job.Tasks[0].Error)
 	}
 }

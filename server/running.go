@@ -80,7 +80,7 @@ func (s *Server) attemptEnded(ra *runningAttempt, now time.Time, c *change) {
 		}
 	}
 	if t.key() != ra.key || api.TaskState(t.rec.State) != api.TaskRunning {
-		t.others = nil
+		t.rec.Others = nil
 	}
 }
 

@@ -30,7 +30,7 @@ func TestRunningIndexChargesAndStopsHolds(t *testing.T) {
 	tk := &taskState{job: j, spec: &j.spec.Tasks[0]}
 	tk.rec = store.TaskRecord{ID: 7, JobID: 1, Name: "t", State: string(api.TaskRunning), Attempt: 1, Node: "n1", DispatchedAt: timePtr(clock)}
 	tk.qt = scheduler.QueuedTask{TaskID: 7, JobID: 1, Priority: api.PriorityNormal, MilliCPU: 2000, User: "ann", Queue: "default", Walltime: time.Hour}
-	tk.others = []string{"n2", "n2"}
+	tk.rec.Others = []string{"n2", "n2"}
 	j.tasks = []*taskState{tk}
 	srv.jobs[1], srv.tasks[7] = j, tk
 
@@ -53,8 +53,8 @@ func TestRunningIndexChargesAndStopsHolds(t *testing.T) {
 	if len(c.kills["n1"]) != 1 || len(c.kills["n2"]) != 1 || c.kills["n2"][0].Attempt != 1 {
 		t.Errorf("kills %+v, want the attempt stopped once on n1 and n2", c.kills)
 	}
-	if len(srv.running) != 0 || tk.others != nil {
-		t.Errorf("index %v, others %v after the attempt ended", srv.running, tk.others)
+	if len(srv.running) != 0 || tk.rec.Others != nil {
+		t.Errorf("index %v, others %v after the attempt ended", srv.running, tk.rec.Others)
 	}
 	qs, _ := srv.Queues(context.Background(), user("ann"))
 	if len(qs) != 1 || len(qs[0].Users) != 1 || qs[0].Users[0].Share != 1 || qs[0].Usage != 60 {

@@ -62,10 +62,6 @@ type taskState struct {
 	// gated is set on a ready task kept out of the queue because its job
 	// is held (depends_on_jobs, start_at; jobdeps.go).
 	gated bool
-	// others are the other nodes of the current attempt of a multi-node
-	// task (rec.Node runs it; these hold a slot each for it; a node is
-	// named once per slot, and may be rec.Node itself).
-	others []string
 	// victims are the attempts preempted for this task that may still
 	// hold their nodes (multinode.go).
 	victims []victim

@@ -100,7 +100,7 @@ func (s *Server) GetJob(ctx context.Context, p rest.Principal, id int64) (api.Jo
 		for i, t := range j.tasks {
 			tasks[i] = t.rec
 			hasResult[i] = t.hasResult
-			if len(t.others) > 0 && api.TaskState(t.rec.State) == api.TaskRunning {
+			if len(t.rec.Others) > 0 && api.TaskState(t.rec.State) == api.TaskRunning {
 				nodes[i] = t.slotNodes()
 			}
 			if t.queued || !t.retryAt.IsZero() { // waiting for a node or for its retry delay

@@ -1,6 +1,9 @@
 package store
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // The gorm models below are the schema shared by every SQL implementation
 // (SQLite today, PostgreSQL next). They use only portable column types
@@ -54,6 +57,9 @@ type taskModel struct {
 	DispatchedAt *time.Time
 	StartedAt    *time.Time
 	FinishedAt   *time.Time
+	// Others is TaskRecord.Others joined with commas (node names have
+	// none); '' for a single-node task.
+	Others string `gorm:"not null;default:''"`
 
 	// Job exists only to declare the foreign key tasks.job_id → jobs.id;
 	// it is never loaded or saved (always nil).
@@ -221,6 +227,7 @@ func taskToModel(r TaskRecord) taskModel {
 		Attempt: r.Attempt, Failures: r.Failures, NodeLosses: r.NodeLosses, Node: r.Node,
 		ExitCode: intPtr(r.ExitCode), Error: r.Error,
 		DispatchedAt: utcPtr(r.DispatchedAt), StartedAt: utcPtr(r.StartedAt), FinishedAt: utcPtr(r.FinishedAt),
+		Others: strings.Join(r.Others, ","),
 	}
 }
 
@@ -230,7 +237,16 @@ func taskFromModel(m taskModel) TaskRecord {
 		Attempt: m.Attempt, Failures: m.Failures, NodeLosses: m.NodeLosses, Node: m.Node,
 		ExitCode: m.ExitCode, Error: m.Error,
 		DispatchedAt: utcPtr(m.DispatchedAt), StartedAt: utcPtr(m.StartedAt), FinishedAt: utcPtr(m.FinishedAt),
+		Others: splitOthers(m.Others),
 	}
+}
+
+// splitOthers reads taskModel.Others.
+func splitOthers(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
 }
 
 func tasksFromModels(ms []taskModel) []TaskRecord {

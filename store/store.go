@@ -179,6 +179,10 @@ type TaskRecord struct {
 	DispatchedAt *time.Time
 	StartedAt    *time.Time
 	FinishedAt   *time.Time
+	// Others are the other nodes of a running multi-node attempt (Node
+	// runs it; each of these holds a slot for it; a node with several
+	// slots is named once per slot).
+	Others []string
 }
 
 // NodeRecord is one node row.

@@ -50,6 +50,7 @@ func fullTask(id, jobID int64, idx int) store.TaskRecord {
 		State: "FAILED", Attempt: 3, Failures: 2, NodeLosses: 1, Node: "n1",
 		ExitCode: ptr(137), Error: "killed: walltime exceeded",
 		DispatchedAt: ptr(at(10)), StartedAt: ptr(at(11)), FinishedAt: ptr(at(12)),
+		Others: []string{"n2", "n2", "n3"},
 	}
 }
 
