@@ -10,8 +10,8 @@ import (
 )
 
 // Failure handling of a task (its spec's retry_delay, retry_elsewhere and
-// on_task_error). The delay and the nodes to avoid live in memory only: a
-// server restart queues a waiting retry at once and forgets the nodes.
+// on_task_error). The end of the delay and the nodes to avoid are kept in
+// the task's row (RetryAt, Avoid), so they survive a server restart.
 
 // noteFailure records what a failed attempt means for t's next one, before
 // t takes its new state: with retry_elsewhere the node it failed on is
@@ -24,9 +24,19 @@ func (s *Server) noteFailure(t *taskState, dec scheduler.RetryDecision) {
 	if node := t.rec.Node; t.spec.RetryElsewhere && node != "" && !slices.Contains(t.qt.AvoidNodes, node) {
 		// A fresh array: snapshots being scheduled may share the old one.
 		t.qt.AvoidNodes = append(slices.Clip(t.qt.AvoidNodes), node)
+		t.rec.Avoid = t.qt.AvoidNodes
 	}
 	if dec.Delay > 0 {
-		t.retryAt = s.now().Add(dec.Delay)
+		t.setRetryAt(s.now().Add(dec.Delay))
+	}
+}
+
+// setRetryAt sets when t's retry delay ends (zero: it has none), in
+// memory and in the row the next write of t stores.
+func (t *taskState) setRetryAt(at time.Time) {
+	t.retryAt, t.rec.RetryAt = at, nil
+	if !at.IsZero() {
+		t.rec.RetryAt = timePtr(at)
 	}
 }
 
@@ -42,11 +52,12 @@ func (s *Server) enqueue(t *taskState, now time.Time) bool {
 		return false
 	}
 	if t.rec.Failures == 0 {
-		t.retryAt, t.qt.AvoidNodes = time.Time{}, nil
+		t.setRetryAt(time.Time{})
+		t.qt.AvoidNodes, t.rec.Avoid = nil, nil
 	}
 	at := t.retryAt
 	if !at.After(now) {
-		t.retryAt = time.Time{}
+		t.setRetryAt(time.Time{})
 		s.ready.push(t)
 		return true
 	}
@@ -62,7 +73,8 @@ func (s *Server) retryDue(t *taskState, at time.Time) {
 	waiting := t.retryAt.Equal(at) && api.TaskState(t.rec.State) == api.TaskPending &&
 		s.jobs[t.job.rec.ID] == t.job && !api.JobState(t.job.rec.State).Terminal()
 	if waiting {
-		t.retryAt, t.unplaced = time.Time{}, nil
+		t.setRetryAt(time.Time{})
+		t.unplaced = nil
 		s.ready.push(t)
 	}
 	s.mu.Unlock()

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -143,6 +144,46 @@ func TestRetryElsewhere(t *testing.T) {
 		t.Errorf("avoided %v after %d failures, want [a b] after 2", avoided, failures)
 	}
 	if err := srv.KillJob(context.Background(), admin, id); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRetryDelaySurvivesRestart: a task waiting for its retry delay, with
+// a node to avoid, keeps both across a server restart.
+func TestRetryDelaySurvivesRestart(t *testing.T) {
+	cfg := TestConfig(filepath.Join(t.TempDir(), "server"))
+	srv, stop := runServer(t, cfg)
+	admin := rest.Principal{Name: "admin", Role: api.RoleAdmin}
+	ctx := context.Background()
+	nodeCtx, stopNode := context.WithCancel(ctx)
+	startNodeIn(t, nodeCtx, srv, "n1", 1)
+	task := scriptTask("flaky", "exit 1", 2)
+	task.RetryDelay = api.Duration(time.Hour)
+	task.RetryElsewhere = true
+	id := submitAs(t, srv, admin, api.JobSpec{Name: "j", Tasks: []api.TaskSpec{task}})
+	var before api.Job
+	waitUntil(t, 30*time.Second, "waiting for the retry", func() bool {
+		before, _ = srv.GetJob(ctx, admin, id)
+		return len(before.Tasks) == 1 && len(before.Tasks[0].WaitingReasons) > 0 &&
+			strings.HasPrefix(before.Tasks[0].WaitingReasons[0].Message, "retrying at ")
+	})
+	stopNode()
+	stop()
+
+	srv, _ = runServer(t, cfg)
+	after, err := srv.GetJob(ctx, admin, id)
+	if err != nil || after.Tasks[0].State != api.TaskPending || len(after.Tasks[0].WaitingReasons) == 0 ||
+		after.Tasks[0].WaitingReasons[0].Message != before.Tasks[0].WaitingReasons[0].Message {
+		t.Fatalf("after the restart: %+v, %v; want it still %q", after.Tasks, err, before.Tasks[0].WaitingReasons[0].Message)
+	}
+	srv.mu.Lock()
+	tk := srv.jobs[id].tasks[0]
+	avoided, queued := slices.Clone(tk.qt.AvoidNodes), tk.queued
+	srv.mu.Unlock()
+	if !slices.Equal(avoided, []string{"n1"}) || queued {
+		t.Errorf("after the restart: avoids %v, queued %v; want [n1], not queued before its delay", avoided, queued)
+	}
+	if err := srv.KillJob(ctx, admin, id); err != nil {
 		t.Fatal(err)
 	}
 }

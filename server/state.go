@@ -119,6 +119,10 @@ func newJobState(rec store.JobRecord, rows []store.TaskRecord) (*jobState, sched
 			Token: t.spec.NodeToken, User: rec.Owner,
 			Queue: queueOf(&j.spec), Walltime: time.Duration(t.spec.Walltime),
 			Nodes: t.spec.Nodes, DistinctHosts: t.spec.DistinctHosts,
+			AvoidNodes: tr.Avoid,
+		}
+		if tr.RetryAt != nil && api.TaskState(tr.State) == api.TaskPending {
+			t.retryAt = *tr.RetryAt // a restart keeps a failed attempt's retry delay
 		}
 		if tr.Attempt > 0 {
 			t.nodes = make([]string, tr.Attempt)

@@ -60,6 +60,9 @@ type taskModel struct {
 	// Others is TaskRecord.Others joined with commas (node names have
 	// none); '' for a single-node task.
 	Others string `gorm:"not null;default:''"`
+	// RetryAt and Avoid are TaskRecord's (Avoid joined like Others).
+	RetryAt *time.Time
+	Avoid   string `gorm:"not null;default:''"`
 
 	// Job exists only to declare the foreign key tasks.job_id → jobs.id;
 	// it is never loaded or saved (always nil).
@@ -227,7 +230,7 @@ func taskToModel(r TaskRecord) taskModel {
 		Attempt: r.Attempt, Failures: r.Failures, NodeLosses: r.NodeLosses, Node: r.Node,
 		ExitCode: intPtr(r.ExitCode), Error: r.Error,
 		DispatchedAt: utcPtr(r.DispatchedAt), StartedAt: utcPtr(r.StartedAt), FinishedAt: utcPtr(r.FinishedAt),
-		Others: strings.Join(r.Others, ","),
+		Others: strings.Join(r.Others, ","), RetryAt: utcPtr(r.RetryAt), Avoid: strings.Join(r.Avoid, ","),
 	}
 }
 
@@ -237,12 +240,12 @@ func taskFromModel(m taskModel) TaskRecord {
 		Attempt: m.Attempt, Failures: m.Failures, NodeLosses: m.NodeLosses, Node: m.Node,
 		ExitCode: m.ExitCode, Error: m.Error,
 		DispatchedAt: utcPtr(m.DispatchedAt), StartedAt: utcPtr(m.StartedAt), FinishedAt: utcPtr(m.FinishedAt),
-		Others: splitOthers(m.Others),
+		Others: splitNodes(m.Others), RetryAt: utcPtr(m.RetryAt), Avoid: splitNodes(m.Avoid),
 	}
 }
 
-// splitOthers reads taskModel.Others.
-func splitOthers(s string) []string {
+// splitNodes reads a list of node names joined with commas.
+func splitNodes(s string) []string {
 	if s == "" {
 		return nil
 	}

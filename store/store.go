@@ -183,6 +183,11 @@ type TaskRecord struct {
 	// runs it; each of these holds a slot for it; a node with several
 	// slots is named once per slot).
 	Others []string
+	// RetryAt is when a failed attempt's retry_delay ends (nil: none), and
+	// Avoid the nodes a retry_elsewhere task failed on: both survive a
+	// restart with the task.
+	RetryAt *time.Time
+	Avoid   []string
 }
 
 // NodeRecord is one node row.

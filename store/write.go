@@ -91,7 +91,8 @@ var (
 		"first_task_id", "task_count", "parent")
 	tasksTable = newUpsertTable("tasks", "id",
 		"id", "job_id", "idx", "name", "state", "attempt", "failures", "node_losses", "node",
-		"exit_code", "error", "dispatched_at", "started_at", "finished_at", "others")
+		"exit_code", "error", "dispatched_at", "started_at", "finished_at", "others",
+		"retry_at", "avoid")
 	usersTable = newUpsertTable("users", "name",
 		"name", "role", "password_hash", "created_at", "groups")
 	sourcesTable = newUpsertTable("node_sources", "name",
@@ -120,7 +121,8 @@ func (m *jobModel) args(dst []any) []any {
 func (m *taskModel) args(dst []any) []any {
 	return append(dst, m.ID, m.JobID, int64(m.Index), m.Name, m.State,
 		int64(m.Attempt), int64(m.Failures), int64(m.NodeLosses), m.Node,
-		intArg(m.ExitCode), m.Error, timeArg(m.DispatchedAt), timeArg(m.StartedAt), timeArg(m.FinishedAt), m.Others)
+		intArg(m.ExitCode), m.Error, timeArg(m.DispatchedAt), timeArg(m.StartedAt), timeArg(m.FinishedAt), m.Others,
+		timeArg(m.RetryAt), m.Avoid)
 }
 
 func (m *userModel) args(dst []any) []any {

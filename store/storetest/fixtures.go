@@ -50,7 +50,7 @@ func fullTask(id, jobID int64, idx int) store.TaskRecord {
 		State: "FAILED", Attempt: 3, Failures: 2, NodeLosses: 1, Node: "n1",
 		ExitCode: ptr(137), Error: "killed: walltime exceeded",
 		DispatchedAt: ptr(at(10)), StartedAt: ptr(at(11)), FinishedAt: ptr(at(12)),
-		Others: []string{"n2", "n2", "n3"},
+		Others: []string{"n2", "n2", "n3"}, RetryAt: ptr(at(13)), Avoid: []string{"n4", "n5"},
 	}
 }
 
@@ -133,6 +133,7 @@ func normJobs(js []store.JobRecord) []store.JobRecord {
 
 func wantTask(t store.TaskRecord) store.TaskRecord {
 	t.DispatchedAt, t.StartedAt, t.FinishedAt = utcPtr(t.DispatchedAt), utcPtr(t.StartedAt), utcPtr(t.FinishedAt)
+	t.RetryAt = utcPtr(t.RetryAt)
 	return t
 }
 
