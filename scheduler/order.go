@@ -11,7 +11,11 @@ import (
 func Less(a, b QueuedTask) bool { return compareQueued(a, b) < 0 }
 
 // compareQueued is Less as a three-way comparison.
-func compareQueued(a, b QueuedTask) int {
+func compareQueued(a, b QueuedTask) int { return Compare(&a, &b) }
+
+// Compare is Less as a three-way comparison on pointers, for callers that
+// keep their own queues of tasks (QueuedTask is large to copy).
+func Compare(a, b *QueuedTask) int {
 	if a.Priority != b.Priority {
 		return cmp.Compare(b.Priority, a.Priority)
 	}

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/shrike-grid/shrike/api"
+	"github.com/shrike-grid/shrike/scheduler"
 )
 
 // readyQueue holds the tasks that wait for a node, grouped by (priority,
@@ -230,18 +231,5 @@ func (q *readyQueue) rebuild() {
 	q.regroup = false
 }
 
-// compareTasks is scheduler.Less as a three-way comparison, written out
-// on pointers: the queue compares often, and QueuedTask is large to copy.
-func compareTasks(a, b *taskState) int {
-	x, y := &a.qt, &b.qt
-	if x.Priority != y.Priority {
-		return cmp.Compare(y.Priority, x.Priority)
-	}
-	if c := cmp.Compare(x.JobID, y.JobID); c != 0 {
-		return c
-	}
-	if c := cmp.Compare(x.Index, y.Index); c != 0 {
-		return c
-	}
-	return cmp.Compare(x.TaskID, y.TaskID)
-}
+// compareTasks orders tasks as the scheduler does (scheduler.Compare).
+func compareTasks(a, b *taskState) int { return scheduler.Compare(&a.qt, &b.qt) }
